@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
+import { modelCommand } from './model.js';
+import { runCommand } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,8 +42,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`clipstream: unknown command '${cmd}' (see clipstream --help)\n`);
       return 2;
     }
-    process.stderr.write(`clipstream: '${cmd}' is not implemented yet\n`);
-    return 1;
+    const rest = argv.slice(1);
+    switch (cmd) {
+      case 'run':
+        return await runCommand(rest);
+      case 'model':
+        return await modelCommand(rest);
+      default:
+        process.stderr.write(`clipstream: '${cmd}' is not implemented yet\n`);
+        return 1;
+    }
   } catch (err) {
     process.stderr.write(`clipstream: ${formatError(err)}\n`);
     return 1;

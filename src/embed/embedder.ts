@@ -1,0 +1,253 @@
+import * as ort from 'onnxruntime-node';
+import { ClipstreamError, toClipstreamError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Batcher } from './batcher.js';
+import { LruCache } from './lru.js';
+import type { ModelPack } from './pack.js';
+import { openEncoders } from './sessions.js';
+import type { EncoderSessions, Provider, RuntimeOptions } from './sessions.js';
+import { TextTokenizer } from './tokenizer.js';
+
+export interface BatchOptions {
+  /** Most frames in one image-encoder run. Default 16. */
+  readonly maxBatch: number;
+  /** Longest a frame waits for a fuller batch, in milliseconds. Default 10. */
+  readonly maxWaitMs: number;
+  /** Most frames queued for the encoder across all videos (backpressure beyond it). Default 64. */
+  readonly maxQueued: number;
+}
+
+export const DEFAULT_BATCH: BatchOptions = Object.freeze({ maxBatch: 16, maxWaitMs: 10, maxQueued: 64 });
+
+export interface TextEmbedding {
+  readonly text: string;
+  /** sentence embedding, unit length, D values */
+  readonly sentence: Float32Array;
+  /** word-token embeddings, each row unit length: `wordCount` rows of D values */
+  readonly words: Float32Array;
+  readonly wordCount: number;
+  /** the word tokens, as the tokenizer spells them */
+  readonly wordTokens: readonly string[];
+}
+
+export interface EmbedderStats {
+  imageBatches: number;
+  imageFrames: number;
+  imageMs: number;
+  textRuns: number;
+  textCacheHits: number;
+}
+
+export interface EmbedderOptions {
+  readonly runtime: RuntimeOptions;
+  readonly batch: BatchOptions;
+  /** Most text embeddings kept in the LRU cache. Default 4096. */
+  readonly textCacheSize: number;
+  /** Observes each image batch (frames, milliseconds), e.g. for metrics. */
+  readonly onImageBatch?: (size: number, ms: number) => void;
+}
+
+function normaliseRows(data: Float32Array, rows: number, dim: number): void {
+  for (let r = 0; r < rows; r++) {
+    const off = r * dim;
+    let s = 0;
+    for (let k = 0; k < dim; k++) {
+      const v = data[off + k] as number;
+      s += v * v;
+    }
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < dim; k++) data[off + k] = (data[off + k] as number) * inv;
+  }
+}
+
+/**
+ * The embed stage: ONNX Runtime sessions of one model pack, a frame batcher shared by every
+ * video in the process, and the tokenizer with an LRU cache of text embeddings.
+ */
+export class Embedder {
+  readonly stats: EmbedderStats = { imageBatches: 0, imageFrames: 0, imageMs: 0, textRuns: 0, textCacheHits: 0 };
+  private readonly batcher: Batcher<Uint8Array, Float32Array>;
+  private readonly cache: LruCache<string, TextEmbedding>;
+  private readonly frameBytes: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly pack: ModelPack,
+    private readonly sessions: EncoderSessions,
+    private readonly tokenizer: TextTokenizer,
+    opts: EmbedderOptions,
+  ) {
+    const m = pack.manifest;
+    this.frameBytes = m.image.height * m.image.width * 3;
+    this.cache = new LruCache(opts.textCacheSize);
+    this.batcher = new Batcher({
+      ...opts.batch,
+      run: (frames) => this.runImages(frames),
+      onBatch: (size, ms) => {
+        this.stats.imageBatches++;
+        this.stats.imageFrames += size;
+        this.stats.imageMs += ms;
+        opts.onImageBatch?.(size, ms);
+      },
+    });
+  }
+
+  static async open(pack: ModelPack, opts: EmbedderOptions, log: Logger): Promise<Embedder> {
+    const m = pack.manifest;
+    const tokenizer = await TextTokenizer.fromFile(pack.paths.tokenizer, m.text.contextLength, m.text.padId);
+    const sessions = await openEncoders(pack, opts.runtime, log);
+    return new Embedder(pack, sessions, tokenizer, opts);
+  }
+
+  get provider(): Provider {
+    return this.sessions.provider;
+  }
+
+  get dim(): number {
+    return this.pack.manifest.embedDim;
+  }
+
+  get input(): { height: number; width: number; resize: 'crop' | 'letterbox' | 'stretch' } {
+    const { height, width, resize } = this.pack.manifest.image;
+    return { height, width, resize };
+  }
+
+  get modelKey(): string {
+    return this.pack.sha256;
+  }
+
+  /** Embeds one rgb24 frame of the pack's input size; frames from all callers share batches. */
+  embedFrame(frame: Uint8Array, signal?: AbortSignal): Promise<Float32Array> {
+    if (frame.length !== this.frameBytes) {
+      return Promise.reject(
+        new ClipstreamError('CLIPSTREAM_INTERNAL', `frame has ${frame.length} bytes, expected ${this.frameBytes}`),
+      );
+    }
+    return this.batcher.submit(frame, signal);
+  }
+
+  /** Runs a batch of frames directly (no batcher); used by `model verify` and the benchmark. */
+  async embedFramesNow(frames: Uint8Array[]): Promise<Float32Array[]> {
+    return this.runImages(frames);
+  }
+
+  /** The image encoder's output as it comes from the graph (no re-normalisation), for checks. */
+  async rawImageEmbeds(frames: Uint8Array[]): Promise<Float32Array> {
+    return this.runImagesRaw(frames);
+  }
+
+  private async runImages(frames: Uint8Array[]): Promise<Float32Array[]> {
+    const data = await this.runImagesRaw(frames);
+    const D = this.pack.manifest.embedDim;
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const r = data.slice(i * D, (i + 1) * D);
+      normaliseRows(r, 1, D);
+      rows.push(r);
+    }
+    return rows;
+  }
+
+  private async runImagesRaw(frames: Uint8Array[]): Promise<Float32Array> {
+    const m = this.pack.manifest;
+    const n = frames.length;
+    const buf = new Uint8Array(n * this.frameBytes);
+    frames.forEach((f, i) => buf.set(f, i * this.frameBytes));
+    const input = new ort.Tensor('uint8', buf, [n, m.image.height, m.image.width, 3]);
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.sessions.image.run({ [m.image.input]: input }, [m.image.outputs.embeds]);
+    } catch (err) {
+      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `image encoder failed: ${String(err)}`, { cause: err });
+    }
+    const t = out[m.image.outputs.embeds];
+    const D = m.embedDim;
+    if (!t || !(t.data instanceof Float32Array) || t.data.length !== n * D) {
+      throw new ClipstreamError('CLIPSTREAM_MODEL_MISMATCH', `image encoder returned the wrong shape for ${n} frames`);
+    }
+    return t.data;
+  }
+
+  /** Embeds texts (sentence and word tokens), using the cache; results in input order. */
+  async embedTexts(texts: readonly string[]): Promise<TextEmbedding[]> {
+    const results = new Array<TextEmbedding | undefined>(texts.length);
+    const missing = new Map<string, number[]>();
+    texts.forEach((text, i) => {
+      const hit = this.cache.get(text);
+      if (hit) {
+        this.stats.textCacheHits++;
+        results[i] = hit;
+      } else {
+        const at = missing.get(text);
+        if (at) at.push(i);
+        else missing.set(text, [i]);
+      }
+    });
+    const todo = [...missing.keys()];
+    for (let start = 0; start < todo.length; start += 64) {
+      const chunk = todo.slice(start, start + 64);
+      const embedded = await this.runTexts(chunk);
+      embedded.forEach((e) => {
+        this.cache.set(e.text, e);
+        for (const i of missing.get(e.text) ?? []) results[i] = e;
+      });
+    }
+    return results as TextEmbedding[];
+  }
+
+  private async runTexts(texts: string[]): Promise<TextEmbedding[]> {
+    const m = this.pack.manifest;
+    const L = m.text.contextLength;
+    const D = m.embedDim;
+    const encoded = texts.map((t) => this.tokenizer.encode(t));
+    const n = texts.length;
+    const ids = new BigInt64Array(n * L);
+    const mask = new BigInt64Array(n * L);
+    encoded.forEach((e, i) => {
+      for (let j = 0; j < L; j++) {
+        ids[i * L + j] = BigInt(e.ids[j] as number);
+        mask[i * L + j] = BigInt(e.mask[j] as number);
+      }
+    });
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.sessions.text.run({
+        [m.text.inputs.ids]: new ort.Tensor('int64', ids, [n, L]),
+        [m.text.inputs.mask]: new ort.Tensor('int64', mask, [n, L]),
+      });
+    } catch (err) {
+      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `text encoder failed: ${String(err)}`, { cause: err });
+    }
+    this.stats.textRuns++;
+    const sent = out[m.text.outputs.embeds]?.data;
+    const tok = out[m.text.outputs.tokens]?.data;
+    if (!(sent instanceof Float32Array) || !(tok instanceof Float32Array) || sent.length !== n * D || tok.length !== n * L * D) {
+      throw new ClipstreamError('CLIPSTREAM_MODEL_MISMATCH', 'text encoder returned the wrong shapes');
+    }
+    return encoded.map((e, i) => {
+      const sentence = sent.slice(i * D, (i + 1) * D);
+      normaliseRows(sentence, 1, D);
+      const W = e.wordPositions.length;
+      const words = new Float32Array(W * D);
+      e.wordPositions.forEach((pos, w) => {
+        const off = (i * L + pos) * D;
+        words.set(tok.subarray(off, off + D), w * D);
+      });
+      normaliseRows(words, W, D);
+      return { text: texts[i] as string, sentence, words, wordCount: W, wordTokens: e.words };
+    });
+  }
+
+  /** Releases the sessions and rejects queued frames. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.batcher.close();
+      try {
+        await this.sessions.release();
+      } catch (err) {
+        throw toClipstreamError(err);
+      }
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ClipstreamError } from '../errors.js';
+
+export interface EncodedText {
+  /** token ids, padded/truncated to the context length */
+  readonly ids: Int32Array;
+  /** 1 for real tokens (special tokens included), 0 for padding */
+  readonly mask: Uint8Array;
+  /** positions of word tokens: real tokens that are not special (unknown-word tokens count) */
+  readonly wordPositions: readonly number[];
+  /** token strings at `wordPositions`, for explanations and debugging */
+  readonly words: readonly string[];
+}
+
+interface TokenizerJson {
+  added_tokens?: { id: number; content: string; special?: boolean }[];
+  model?: { unk_token?: string | null; vocab?: unknown };
+}
+
+/** Longest text accepted, in UTF-16 code units; longer texts are refused, not silently cut. */
+export const MAX_TEXT_LENGTH = 4096;
+
+/**
+ * The model pack's tokenizer with the runtime rule of docs/model-pack.md: special tokens added,
+ * truncated to the context length (the end token kept last when truncation cuts it off), right
+ * padded with the pack's pad id.
+ */
+export class TextTokenizer {
+  private readonly tok: Tokenizer;
+  private readonly specialIds: ReadonlySet<number>;
+
+  private constructor(
+    json: TokenizerJson,
+    readonly contextLength: number,
+    readonly padId: number,
+  ) {
+    this.tok = new Tokenizer(json, {});
+    const unk = json.model?.unk_token ?? undefined;
+    const special = new Set<number>();
+    for (const t of json.added_tokens ?? []) {
+      if (t.special && t.content !== unk) special.add(t.id);
+    }
+    this.specialIds = special;
+  }
+
+  static async fromFile(path: string, contextLength: number, padId: number): Promise<TextTokenizer> {
+    let json: TokenizerJson;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8')) as TokenizerJson;
+    } catch (err) {
+      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path} is not a readable tokenizer.json`, { cause: err });
+    }
+    try {
+      return new TextTokenizer(json, contextLength, padId);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path}: unsupported tokenizer: ${reason}`, { cause: err });
+    }
+  }
+
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
+  }
+
+  encode(text: string): EncodedText {
+    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
+      throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `text is longer than ${MAX_TEXT_LENGTH} characters`);
+    }
+    let full: number[];
+    let tokens: string[];
+    try {
+      const enc = this.tok.encode(text, { add_special_tokens: true });
+      full = enc.ids.map(Number);
+      tokens = enc.tokens;
+    } catch (err) {
+      throw new ClipstreamError('CLIPSTREAM_TOKENIZER_FAILED', `could not tokenize text: ${String(err)}`, {
+        cause: err,
+      });
+    }
+    const L = this.contextLength;
+    const ids = new Int32Array(L).fill(this.padId);
+    const mask = new Uint8Array(L);
+    const n = Math.min(full.length, L);
+    for (let i = 0; i < n; i++) {
+      ids[i] = full[i] as number;
+      mask[i] = 1;
+    }
+    const last = full[full.length - 1];
+    if (full.length > L && last !== undefined && this.specialIds.has(last)) ids[L - 1] = last;
+    const wordPositions: number[] = [];
+    const words: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!this.specialIds.has(ids[i] as number)) {
+        wordPositions.push(i);
+        words.push(tokens[i] ?? '');
+      }
+    }
+    return { ids, mask, wordPositions, words };
+  }
+}

@@ -1,0 +1,189 @@
+import { performance } from 'node:perf_hooks';
+import type { Embedder } from '../embed/index.js';
+import { ClipstreamError } from '../errors.js';
+import { decodeFrames, probe, resolveSource } from '../frames/index.js';
+import type { MediaLimits, Sampling, SourcePolicy } from '../frames/index.js';
+import type { Logger } from '../log.js';
+import { matchVideo } from '../match/index.js';
+import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
+import { computeResultId, RESULT_SCHEMA } from './result.js';
+import type { ResultDocument } from './result.js';
+
+export interface QuerySpec {
+  readonly id: string;
+  readonly text: string;
+}
+
+export interface VideoRequest {
+  readonly videoId: string;
+  readonly uri: string;
+  /** in order: the event's (or command line's) queries, then standing queries */
+  readonly queries: readonly QuerySpec[];
+  readonly captions: readonly string[];
+  readonly sampling: Sampling;
+}
+
+export interface PipelineContext {
+  readonly embedder: Embedder;
+  readonly policy: SourcePolicy;
+  readonly limits?: Partial<MediaLimits>;
+  readonly match: MatchOptions;
+  readonly calibration: Calibration;
+  readonly log: Logger;
+  /** Most frames of one video submitted to the embedder and not yet back. Default 32. */
+  readonly framesInFlight?: number;
+  /** Called as frames are embedded (done, expected total or undefined). */
+  readonly onProgress?: (done: number, total: number | undefined) => void;
+  /** Stage wrapper for telemetry (spans, histograms); identity when absent. */
+  readonly trace?: <T>(stage: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+export interface VideoOutcome {
+  readonly result: ResultDocument;
+  /** the frame embeddings and their times, for the optional embeddings topic */
+  readonly track: FrameTrack;
+}
+
+const MAX_QUERIES = 256;
+const MAX_CAPTIONS = 1024;
+
+function checkTexts(req: VideoRequest): void {
+  if (req.queries.length > MAX_QUERIES) {
+    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `too many queries (${req.queries.length} > ${MAX_QUERIES})`);
+  }
+  if (req.captions.length > MAX_CAPTIONS) {
+    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `too many captions (${req.captions.length} > ${MAX_CAPTIONS})`);
+  }
+  for (const t of [...req.queries.map((q) => q.text), ...req.captions]) {
+    if (t.trim().length === 0) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'a query or caption text is empty');
+  }
+}
+
+/**
+ * One video through every stage: source -> probe -> decode+sample (ffmpeg) -> embed (shared
+ * batcher) -> match -> result document. Decoding runs ahead of embedding by up to
+ * `framesInFlight` frames, so ffmpeg and ONNX Runtime work at the same time.
+ */
+export async function processVideo(
+  req: VideoRequest,
+  ctx: PipelineContext,
+  signal?: AbortSignal,
+): Promise<VideoOutcome> {
+  const trace = ctx.trace ?? (<T>(_s: string, fn: () => Promise<T>) => fn());
+  const t0 = performance.now();
+  checkTexts(req);
+  const { embedder } = ctx;
+  const D = embedder.dim;
+
+  // Text embeddings do not depend on the video: start them at once.
+  const texts = [...req.queries.map((q) => q.text), ...req.captions];
+  const textPromise = trace('embed.text', () => embedder.embedTexts(texts));
+  textPromise.catch(() => undefined);
+
+  const source = await trace('source', () => resolveSource(req.uri, ctx.policy));
+  const info = await trace('probe', () => probe(source, { signal, limits: ctx.limits }));
+
+  const { height, width, resize } = embedder.input;
+  const limit = Math.max(1, ctx.framesInFlight ?? 32);
+  const times: number[] = [];
+  const pending: Promise<Float32Array>[] = [];
+  const embeds: Float32Array[] = [];
+  const expected =
+    req.sampling.strategy === 'fps' ? Math.max(1, Math.ceil(info.durationSec * req.sampling.fps)) : undefined;
+  let decodeMs = 0;
+  let firstSubmit = 0;
+  const drainOne = async (): Promise<void> => {
+    const p = pending.shift();
+    if (p) {
+      embeds.push(await p);
+      ctx.onProgress?.(embeds.length, expected);
+    }
+  };
+
+  await trace('frames', async () => {
+    const tDecode = performance.now();
+    for await (const frame of decodeFrames(source, info, { width, height, resize, sampling: req.sampling, signal, limits: ctx.limits })) {
+      if (firstSubmit === 0) firstSubmit = performance.now();
+      times.push(frame.timeSec);
+      const p = embedder.embedFrame(frame.data, signal);
+      p.catch(() => undefined);
+      pending.push(p);
+      if (pending.length >= limit) await drainOne();
+    }
+    decodeMs = performance.now() - tDecode;
+  });
+  await trace('embed.frames', async () => {
+    while (pending.length > 0) await drainOne();
+  });
+  const embedMs = firstSubmit === 0 ? 0 : performance.now() - firstSubmit;
+  if (embeds.length === 0) throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', `no frames were sampled from ${req.uri}`);
+
+  const T = embeds.length;
+  const flat = new Float32Array(T * D);
+  embeds.forEach((e, i) => flat.set(e, i * D));
+  const track: FrameTrack = {
+    dim: D,
+    count: T,
+    embeds: flat,
+    times: Float64Array.from(times),
+    endSec: Math.max(info.durationSec, times[T - 1] ?? 0),
+  };
+
+  const textVecs = await textPromise;
+  const tMatch = performance.now();
+  const matched = await trace('match', async () =>
+    matchVideo(
+      track,
+      req.queries.map((q, i) => ({ id: q.id, text: q.text, vectors: textVecs[i]! })),
+      req.captions.map((c, i) => ({ text: c, vectors: textVecs[req.queries.length + i]! })),
+      ctx.calibration,
+      ctx.match,
+    ),
+  );
+  const matchMs = performance.now() - tMatch;
+
+  const pack = embedder.pack;
+  const sampling =
+    req.sampling.strategy === 'fps'
+      ? { strategy: 'fps' as const, fps: req.sampling.fps, frames: T }
+      : req.sampling.strategy === 'scene'
+        ? { strategy: 'scene' as const, frames: T, threshold: req.sampling.threshold, minSpacingSec: req.sampling.minSpacingSec }
+        : { strategy: 'keyframes' as const, frames: T };
+  const result: ResultDocument = {
+    schema: RESULT_SCHEMA,
+    resultId: computeResultId({
+      videoId: req.videoId,
+      uri: req.uri,
+      modelSha256: pack.sha256,
+      sampling: req.sampling,
+      queries: req.queries,
+      captions: req.captions,
+      settings: { match: ctx.match, calibration: ctx.calibration },
+    }),
+    videoId: req.videoId,
+    source: {
+      uri: req.uri,
+      durationSec: round3(info.durationSec),
+      width: info.width,
+      height: info.height,
+      fps: round3(info.fps),
+      startTimeSec: info.startTimeSec,
+      codec: info.codec,
+    },
+    model: { name: pack.manifest.name, sha256: pack.sha256, embedDim: D, provider: embedder.provider },
+    sampling,
+    queries: matched.queries,
+    captions: matched.captions,
+    timings: {
+      decodeMs: Math.round(decodeMs),
+      embedMs: Math.round(embedMs),
+      matchMs: Math.round(matchMs),
+      totalMs: Math.round(performance.now() - t0),
+    },
+  };
+  return { result, track };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
