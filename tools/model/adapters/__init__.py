@@ -1,0 +1,1 @@
+"""Export adapters for the model families tools/model supports (see tools/model/adapter.py)."""
