@@ -35,8 +35,10 @@ export class TextTokenizer {
     readonly contextLength: number,
     readonly padId: number,
   ) {
-    this.tok = new Tokenizer(json, {});
     const unk = json.model?.unk_token ?? undefined;
+    // tokenizers.js reads the unknown token of word-level models from the tokenizer config, not
+    // from the model section as the Rust library does; pass it along so unknown words map to it.
+    this.tok = new Tokenizer(json, unk ? { unk_token: unk } : {});
     const special = new Set<number>();
     for (const t of json.added_tokens ?? []) {
       if (t.special && t.content !== unk) special.add(t.id);

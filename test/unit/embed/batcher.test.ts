@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Batcher, LruCache } from '../../../src/embed/index.js';
+import { ClipstreamError } from '../../../src/errors.js';
+
+function recorder(delayMs = 0) {
+  const batches: number[][] = [];
+  const run = async (items: number[]) => {
+    batches.push([...items]);
+    if (delayMs) await sleep(delayMs);
+    return items.map((x) => x * 10);
+  };
+  return { batches, run };
+}
+
+describe('Batcher', () => {
+  it('fills batches up to maxBatch and returns results to each caller in order', async () => {
+    const r = recorder(5);
+    const b = new Batcher({ maxBatch: 4, maxWaitMs: 1000, maxQueued: 64, run: r.run });
+    const out = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(i)));
+    assert.deepEqual(out, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    assert.deepEqual(r.batches[0], [0, 1, 2, 3]);
+    assert.ok(r.batches.every((x) => x.length <= 4));
+    assert.equal(r.batches.flat().length, 10);
+  });
+
+  it('runs a partial batch once its oldest item has waited maxWaitMs', async () => {
+    const r = recorder();
+    const b = new Batcher({ maxBatch: 16, maxWaitMs: 20, maxQueued: 64, run: r.run });
+    const out = await Promise.all([b.submit(1), b.submit(2)]);
+    assert.deepEqual(out, [10, 20]);
+    assert.deepEqual(r.batches, [[1, 2]]);
+  });
+
+  it('frames from two concurrent videos share batches', async () => {
+    const r = recorder(2);
+    const b = new Batcher({ maxBatch: 4, maxWaitMs: 50, maxQueued: 64, run: r.run });
+    const video = async (base: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < 4; i++) out.push(await b.submit(base + i));
+      return out;
+    };
+    // Each "video" submits one frame at a time, so only mixing fills a batch beyond 1.
+    const [a, c] = await Promise.all([video(100), video(200)]);
+    assert.deepEqual(a, [1000, 1010, 1020, 1030]);
+    assert.deepEqual(c, [2000, 2010, 2020, 2030]);
+    assert.ok(
+      r.batches.some((bt) => bt.some((x) => x < 200) && bt.some((x) => x >= 200)),
+      `expected a mixed batch: ${JSON.stringify(r.batches)}`,
+    );
+  });
+
+  it('applies backpressure: submit waits while the queue is full', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const batches: number[][] = [];
+    const b = new Batcher({
+      maxBatch: 2,
+      maxWaitMs: 1,
+      maxQueued: 2,
+      run: async (items: number[]) => {
+        batches.push(items);
+        await gate;
+        return items;
+      },
+    });
+    const first = [b.submit(1), b.submit(2)]; // runs, blocked on gate
+    await sleep(5);
+    const queued = [b.submit(3), b.submit(4)]; // fill the queue
+    let fifthQueued = false;
+    const fifth = b.submit(5).then((v) => {
+      fifthQueued = true;
+      return v;
+    });
+    await sleep(20);
+    assert.equal(b.queued, 2);
+    assert.equal(fifthQueued, false);
+    release();
+    assert.deepEqual(await Promise.all([...first, ...queued, fifth]), [1, 2, 3, 4, 5]);
+  });
+
+  it('an aborted item leaves the queue and rejects with CLIPSTREAM_ABORTED', async () => {
+    const r = recorder();
+    const b = new Batcher({ maxBatch: 8, maxWaitMs: 30, maxQueued: 8, run: r.run });
+    const ac = new AbortController();
+    const p = b.submit(1, ac.signal);
+    const q = b.submit(2);
+    ac.abort();
+    await assert.rejects(p, (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_ABORTED');
+    assert.equal(await q, 20);
+    assert.deepEqual(r.batches, [[2]]);
+  });
+
+  it('a failing run rejects every item of its batch; close rejects the queue and refuses more', async () => {
+    const b = new Batcher<number, number>({
+      maxBatch: 2,
+      maxWaitMs: 1,
+      maxQueued: 8,
+      run: async () => {
+        throw new Error('boom');
+      },
+    });
+    await assert.rejects(Promise.all([b.submit(1), b.submit(2)]), /boom/);
+    const slow = new Batcher<number, number>({ maxBatch: 4, maxWaitMs: 10_000, maxQueued: 8, run: async (x) => x });
+    const pending = slow.submit(1);
+    slow.close();
+    slow.close();
+    await assert.rejects(pending, (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_ABORTED');
+    await assert.rejects(slow.submit(2), (e: unknown) => e instanceof ClipstreamError);
+  });
+});
+
+describe('LruCache', () => {
+  it('evicts the least recently used entry', () => {
+    const c = new LruCache<string, number>(2);
+    c.set('a', 1);
+    c.set('b', 2);
+    assert.equal(c.get('a'), 1); // a is now most recent
+    c.set('c', 3);
+    assert.equal(c.get('b'), undefined);
+    assert.equal(c.get('a'), 1);
+    assert.equal(c.get('c'), 3);
+    assert.equal(c.size, 2);
+  });
+});

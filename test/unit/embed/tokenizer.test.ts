@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TextTokenizer } from '../../../src/embed/index.js';
+import { ClipstreamError } from '../../../src/errors.js';
+
+/** A small word-level tokenizer.json in Hugging Face format, written by hand. */
+const vocab = { '[PAD]': 0, '[UNK]': 1, '[BOS]': 2, '[EOS]': 3, a: 4, red: 5, circle: 6, and: 7, blue: 8, square: 9 };
+const tokenizerJson = {
+  version: '1.0',
+  truncation: null,
+  padding: null,
+  added_tokens: [
+    { id: 0, content: '[PAD]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 2, content: '[BOS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    { id: 3, content: '[EOS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+  ],
+  normalizer: { type: 'Lowercase' },
+  pre_tokenizer: { type: 'Whitespace' },
+  post_processor: {
+    type: 'TemplateProcessing',
+    single: [
+      { SpecialToken: { id: '[BOS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[EOS]', type_id: 0 } },
+    ],
+    pair: [
+      { SpecialToken: { id: '[BOS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+      { SpecialToken: { id: '[EOS]', type_id: 0 } },
+    ],
+    special_tokens: {
+      '[BOS]': { id: '[BOS]', ids: [2], tokens: ['[BOS]'] },
+      '[EOS]': { id: '[EOS]', ids: [3], tokens: ['[EOS]'] },
+    },
+  },
+  decoder: null,
+  model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
+};
+
+describe('TextTokenizer', () => {
+  let dir: string;
+  let tok: TextTokenizer;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'clipstream-tok-'));
+    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+    tok = await TextTokenizer.fromFile(join(dir, 'tokenizer.json'), 8, 0);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('adds special tokens, pads to the context length and masks padding', () => {
+    const e = tok.encode('A Red circle');
+    assert.deepEqual(Array.from(e.ids), [2, 4, 5, 6, 3, 0, 0, 0]);
+    assert.deepEqual(Array.from(e.mask), [1, 1, 1, 1, 1, 0, 0, 0]);
+    assert.deepEqual(e.wordPositions, [1, 2, 3]);
+    assert.deepEqual(e.words, ['a', 'red', 'circle']);
+  });
+
+  it('keeps unknown words as word tokens (they must find support too)', () => {
+    const e = tok.encode('a purple circle');
+    assert.deepEqual(Array.from(e.ids.subarray(0, 5)), [2, 4, 1, 6, 3]);
+    assert.deepEqual(e.wordPositions, [1, 2, 3]);
+  });
+
+  it('truncates to the context length and keeps the end token last', () => {
+    const e = tok.encode('a red circle and a blue square and a red square');
+    assert.equal(e.ids.length, 8);
+    assert.deepEqual(Array.from(e.ids), [2, 4, 5, 6, 7, 4, 8, 3]);
+    assert.deepEqual(Array.from(e.mask), [1, 1, 1, 1, 1, 1, 1, 1]);
+    assert.deepEqual(e.wordPositions, [1, 2, 3, 4, 5, 6]);
+  });
+
+  it('encodes the empty string and odd Unicode without throwing', () => {
+    assert.deepEqual(Array.from(tok.encode('').ids.subarray(0, 3)), [2, 3, 0]);
+    assert.equal(tok.encode('').wordPositions.length, 0);
+    const e = tok.encode('🟥 ⚪️ \u0000 \t\n red');
+    assert.equal(e.ids[0], 2);
+    assert.ok(e.words.includes('red'));
+  });
+
+  it('refuses absurdly long text with CLIPSTREAM_BAD_TEXT', () => {
+    assert.throws(
+      () => tok.encode('x'.repeat(100_000)),
+      (err: unknown) => err instanceof ClipstreamError && err.code === 'CLIPSTREAM_BAD_TEXT',
+    );
+  });
+});
