@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what clipstream needs on a fresh Debian/Ubuntu machine, then the npm dependencies and
+# the build. Idempotent: a second run only checks. Used by the README's quick start and by CI.
+#
+#   scripts/setup.sh            system packages (ffmpeg), npm ci, build, Kafka jars for the tests
+#   SETUP_SKIP_KAFKA=1 ...      skip fetching Kafka (enough for `clipstream run`)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* with your package manager"
+  log "installing $* (Debian packages)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Node.js: 20.10 or newer (20, 22 and 24 are tested lines).
+command -v node >/dev/null 2>&1 || die "node not found: install Node.js 20, 22 or 24"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=10)?0:1)' ||
+  die "Node.js >= 20.10 is needed, found $(node --version)"
+
+# ffmpeg + ffprobe: the distribution's build (security updates), never a bundled static one.
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  apt_install ffmpeg
+fi
+
+if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
+  # The tests run a real Kafka broker fetched through Maven: Java 17+ and Maven.
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+fi
+
+log "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+log "building"
+npm run --silent build
+
+if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
+  log "fetching Kafka for the integration tests (cached after the first time)"
+  scripts/kafka.sh fetch
+fi
+log "ready"
