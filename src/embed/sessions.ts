@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -36,8 +39,26 @@ function sessionOptions(provider: Provider, opts: RuntimeOptions): ort.Inference
   };
 }
 
-function cudaBundled(): boolean {
-  return ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled);
+/**
+ * Why CUDA cannot be tried, or undefined when it can. onnxruntime-node is compiled with the CUDA
+ * provider on Linux x64, but its provider libraries are only present when the package was
+ * installed with `ONNXRUNTIME_NODE_INSTALL=cuda12` (the container image does; `.npmrc` skips it
+ * elsewhere). Checking first avoids a native error dump for the common CPU-only case.
+ */
+export function cudaUnavailableReason(): string | undefined {
+  if (!ort.listSupportedBackends().some((b) => b.name === 'cuda')) {
+    return `this onnxruntime-node build has no CUDA provider on ${process.platform}/${process.arch}`;
+  }
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const lib = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    if (!existsSync(lib)) {
+      return 'the CUDA provider libraries of onnxruntime-node are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12)';
+    }
+  } catch {
+    // Unusual layout: let session creation decide.
+  }
+  return undefined;
 }
 
 async function open(path: string, provider: Provider, opts: RuntimeOptions): Promise<ort.InferenceSession> {
@@ -68,11 +89,8 @@ export async function openEncoders(pack: ModelPack, opts: RuntimeOptions, log: L
   let pair: [ort.InferenceSession, ort.InferenceSession] | undefined;
   if (provider === 'cuda') {
     try {
-      if (!cudaBundled()) {
-        throw new Error(
-          'this onnxruntime-node install has no CUDA provider libraries (install with --onnxruntime-node-install=cuda12)',
-        );
-      }
+      const missing = cudaUnavailableReason();
+      if (missing) throw new Error(missing);
       pair = await openPair(pack, 'cuda', opts);
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
