@@ -47,6 +47,14 @@ export const ConfigSchema = z.object({
   batchWaitMs: intFrom(0, 10000).default(10),
   /** Attempts for a retryable fault before the event goes to the DLQ. */
   maxAttempts: intFrom(1, 100).default(5),
+  /** First retry delay in milliseconds; doubles per attempt, with jitter. Default 1000. */
+  retryBackoffMs: intFrom(1, 600_000).default(1000),
+  /** Longest retry delay in milliseconds. Default 30000. */
+  retryBackoffMaxMs: intFrom(1, 3_600_000).default(30_000),
+  /** On SIGTERM/SIGINT, how long in-flight videos may run on before they are aborted, in ms. Default 10000. */
+  shutdownGraceMs: intFrom(0, 600_000).default(10_000),
+  /** Largest message the worker publishes, in bytes (keep below the broker's message.max.bytes). Default 1000000. */
+  maxMessageBytes: intFrom(10_000, 100_000_000).default(1_000_000),
   /** Per-video decode limit, in seconds (ffmpeg is killed past it). */
   decodeTimeoutSec: intFrom(1, 86400).default(600),
   /** HTTP port for /healthz, /readyz and /metrics; 0 disables. */
@@ -89,6 +97,10 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   batchSize: 'CLIPSTREAM_BATCH_SIZE',
   batchWaitMs: 'CLIPSTREAM_BATCH_WAIT_MS',
   maxAttempts: 'CLIPSTREAM_MAX_ATTEMPTS',
+  retryBackoffMs: 'CLIPSTREAM_RETRY_BACKOFF_MS',
+  retryBackoffMaxMs: 'CLIPSTREAM_RETRY_BACKOFF_MAX_MS',
+  shutdownGraceMs: 'CLIPSTREAM_SHUTDOWN_GRACE_MS',
+  maxMessageBytes: 'CLIPSTREAM_MAX_MESSAGE_BYTES',
   decodeTimeoutSec: 'CLIPSTREAM_DECODE_TIMEOUT_SEC',
   httpPort: 'CLIPSTREAM_HTTP_PORT',
   logLevel: 'CLIPSTREAM_LOG_LEVEL',

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   // kafka and lifecycle
   CLIPSTREAM_KAFKA_UNAVAILABLE: { retryable: true, summary: 'the Kafka cluster cannot be reached or refused a request' },
   CLIPSTREAM_TOPIC_MISSING: { retryable: false, summary: 'a topic does not exist and may not be created' },
+  CLIPSTREAM_RESULT_TOO_LARGE: { retryable: false, summary: 'a result document is larger than the largest message the worker may publish' },
   CLIPSTREAM_PUBLISH_FAILED: { retryable: true, summary: 'a result or DLQ record was not acknowledged by the broker' },
   CLIPSTREAM_ABORTED: { retryable: true, summary: 'work was aborted (shutdown or rebalance) and will be redone' },
   CLIPSTREAM_RETRIES_EXHAUSTED: { retryable: false, summary: 'a retryable fault persisted past the retry budget' },
