@@ -262,6 +262,10 @@ def check_frames(h: int, w: int, seed: int, n_random: int = 4) -> np.ndarray:
     return np.stack(frames)
 
 
+def _sci(x: float) -> float:
+    return float(f"{float(x):.3g}")
+
+
 def _fmt(x: float) -> float:
     return float(f"{x:.9f}")
 
@@ -295,7 +299,8 @@ def run_checks(adapter, tmp: Path, tokenizer_json: str, texts: Sequence[str], ha
     out = sess.run(None, {"pixels": frames})
     ref_img = adapter.reference_image_embeds(torch.from_numpy(frames)).float().numpy()
     cos = _rowcos(out[0], ref_img)
-    checks["image_embeds"] = {"frames": int(len(frames)), "min_cosine": _fmt(cos.min())}
+    checks["image_embeds"] = {"frames": int(len(frames)), "min_cosine": _fmt(cos.min()),
+                              "max_abs_diff": _sci(np.abs(out[0] - ref_img).max())}
     norms = np.linalg.norm(out[0], axis=-1)
     checks["image_embeds"]["max_norm_error"] = _fmt(float(np.abs(norms - 1).max()))
     one = sess.run(None, {"pixels": frames[:1]})[0]
@@ -308,7 +313,8 @@ def run_checks(adapter, tmp: Path, tokenizer_json: str, texts: Sequence[str], ha
         with torch.no_grad():
             _, ref_patch = adapter.image_module().eval()(torch.from_numpy(frames))
         pc = _rowcos(out[1], ref_patch.float().numpy())
-        checks["patch_embeds"] = {"shape": list(out[1].shape[1:]), "min_cosine": _fmt(pc.min())}
+        checks["patch_embeds"] = {"shape": list(out[1].shape[1:]), "min_cosine": _fmt(pc.min()),
+                                  "max_abs_diff": _sci(np.abs(out[1] - ref_patch.float().numpy()).max())}
         if pc.min() < min_cosine:
             failures.append(f"patch_embeds: {checks['patch_embeds']}")
 
@@ -319,7 +325,8 @@ def run_checks(adapter, tmp: Path, tokenizer_json: str, texts: Sequence[str], ha
     text_out, tok_out = sess.run(None, {"input_ids": ids_np, "attention_mask": mask_np})
     ref_txt = adapter.reference_text_embeds(texts).float().numpy()
     tc = _rowcos(text_out, ref_txt)
-    checks["text_embeds"] = {"texts": len(texts), "min_cosine": _fmt(tc.min())}
+    checks["text_embeds"] = {"texts": len(texts), "min_cosine": _fmt(tc.min()),
+                             "max_abs_diff": _sci(np.abs(text_out - ref_txt).max())}
     one = sess.run(None, {"input_ids": ids_np[:1], "attention_mask": mask_np[:1]})[0]
     checks["text_embeds"]["batch1_cosine"] = _fmt(_rowcos(one, text_out[:1]).min())
     if tc.min() < min_cosine or checks["text_embeds"]["batch1_cosine"] < min_cosine:
@@ -329,7 +336,9 @@ def run_checks(adapter, tmp: Path, tokenizer_json: str, texts: Sequence[str], ha
     real = mask_np.astype(bool)
     kc = _rowcos(tok_out[real], ref_tok.float().numpy()[real])
     pad_abs = float(np.abs(tok_out[~real]).max()) if (~real).any() else 0.0
-    checks["token_embeds"] = {"positions": int(real.sum()), "min_cosine": _fmt(kc.min()), "padding_max_abs": pad_abs}
+    checks["token_embeds"] = {"positions": int(real.sum()), "min_cosine": _fmt(kc.min()),
+                              "max_abs_diff": _sci(np.abs(tok_out[real] - ref_tok.float().numpy()[real]).max()),
+                              "padding_max_abs": pad_abs}
     if kc.min() < min_cosine:
         failures.append(f"token_embeds: {checks['token_embeds']}")
     if pad_abs != 0.0:
@@ -550,15 +559,16 @@ def report(manifest: dict, out_dir) -> str:
             f"{c['tokenizer_js']['identical']}/{c['tokenizer_js']['corpus']} identical"
             if isinstance(c["tokenizer_js"], dict) else c["tokenizer_js"]),
         f"  image_embeds min cosine {c['image_embeds']['min_cosine']} over {c['image_embeds']['frames']} frames "
-        f"(batch-1 {c['image_embeds']['batch1_cosine']})",
+        f"(batch-1 {c['image_embeds']['batch1_cosine']}), max |diff| {c['image_embeds']['max_abs_diff']}",
     ]
     if "patch_embeds" in c:
-        lines.append(f"  patch_embeds min cosine {c['patch_embeds']['min_cosine']} (P,D={c['patch_embeds']['shape']})")
+        lines.append(f"  patch_embeds min cosine {c['patch_embeds']['min_cosine']} (P,D={c['patch_embeds']['shape']}), "
+                     f"max |diff| {c['patch_embeds']['max_abs_diff']}")
     lines += [
         f"  text_embeds  min cosine {c['text_embeds']['min_cosine']} over {c['text_embeds']['texts']} texts "
-        f"(batch-1 {c['text_embeds']['batch1_cosine']})",
+        f"(batch-1 {c['text_embeds']['batch1_cosine']}), max |diff| {c['text_embeds']['max_abs_diff']}",
         f"  token_embeds min cosine {c['token_embeds']['min_cosine']} over {c['token_embeds']['positions']} real "
-        f"positions, padding max |x| {c['token_embeds']['padding_max_abs']}",
+        f"positions, max |diff| {c['token_embeds']['max_abs_diff']}, padding max |x| {c['token_embeds']['padding_max_abs']}",
     ]
     v = manifest["image"].get("variants", {}).get("int8")
     if v:

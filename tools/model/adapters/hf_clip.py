@@ -170,17 +170,24 @@ def load(folder: str, name: Optional[str] = None) -> HfClipAdapter:
     return HfClipAdapter(folder, name=name)
 
 
-def make_tiny(folder: str, seed: int = 0, image_size: int = 32, context_length: int = 16) -> str:
+def make_tiny(folder: str, seed: int = 0, image_size: int = 32, context_length: int = 16,
+              merges_limit: Optional[int] = None) -> str:
     """Write a tiny random CLIPModel folder (tests, demos): CLIP's BPE vocabulary (taken from
-    open_clip's bundled file) in a CLIPTokenizerFast, a 2-layer ViT and text transformer."""
+    open_clip's bundled file) in a CLIPTokenizerFast, a 2-layer ViT and text transformer.
+    merges_limit keeps only the first merges (a smaller, faster vocabulary for tests)."""
     import open_clip
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPTokenizer, CLIPTokenizerFast
 
     os.makedirs(folder, exist_ok=True)
     tok = open_clip.get_tokenizer("ViT-B-32")
-    vocab = {k.replace("<start_of_text>", "<|startoftext|>").replace("<end_of_text>", "<|endoftext|>"): v
-             for k, v in tok.encoder.items()}
-    merges = [" ".join(pair) for pair, _ in sorted(tok.bpe_ranks.items(), key=lambda kv: kv[1])]
+    pairs = [pair for pair, _ in sorted(tok.bpe_ranks.items(), key=lambda kv: kv[1])]
+    if merges_limit is not None:
+        pairs = pairs[:merges_limit]
+    units = list(tok.byte_encoder.values())
+    tokens = units + [u + "</w>" for u in units] + ["".join(p) for p in pairs]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    merges = [" ".join(pair) for pair in pairs]
     tmp_vocab, tmp_merges = os.path.join(folder, "vocab.json"), os.path.join(folder, "merges.txt")
     with open(tmp_vocab, "w", encoding="utf-8") as f:
         json.dump(vocab, f, ensure_ascii=False)

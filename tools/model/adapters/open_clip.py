@@ -152,6 +152,7 @@ class OpenClipAdapter:
         if not isinstance(tok, SimpleTokenizer):
             raise ValueError(f"open_clip: tokenizer {type(tok).__name__} is not supported (SimpleTokenizer only)")
         self.tokenizer = tok
+        self._tokenizer_json: Optional[str] = None
 
         pp = open_clip.get_model_preprocess_cfg(model)
         size = pp.get("size", model.visual.image_size)
@@ -200,7 +201,9 @@ class OpenClipAdapter:
         return OpenClipText(tower, self._attn_mask, self._pool_type, self._eos_id).eval()
 
     def tokenizer_json(self) -> str:
-        return openclip_tokenizer_json(self.tokenizer)
+        if self._tokenizer_json is None:
+            self._tokenizer_json = openclip_tokenizer_json(self.tokenizer)
+        return self._tokenizer_json
 
     # -- reference paths ------------------------------------------------------------------
     def reference_token_ids(self, texts: Sequence[str]):
