@@ -1,0 +1,314 @@
+/**
+ * Decoding: one ffmpeg process per call, run through fluent-ffmpeg, raw rgb24 frames read from
+ * its stdout and each frame's timestamp read from the `showinfo` tap on its stderr.
+ *
+ * Timestamps: ffmpeg (without -copyts) shifts input timestamps by the container's start time, so
+ * the pts that reach the filter graph are "seconds as a player shows them". `select` keeps real
+ * source frames with their pts untouched, `settb=AVTB` makes the pts an integer count of
+ * microseconds, and `showinfo` (the last filter) logs one line per output frame. With
+ * `-fps_mode passthrough` every frame leaving the graph is written to stdout exactly once, so
+ * the n-th report belongs to the n-th frame; reports are checked to arrive numbered 0, 1, 2...
+ *
+ * Flow control: frames are pulled. The stdout pipe feeds a bounded PassThrough; while the
+ * consumer holds a frame nothing reads it, the pipe fills and ffmpeg blocks.
+ */
+import { PassThrough } from 'node:stream';
+import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
+import { ClipstreamError } from '../errors.js';
+import { binaries } from './binaries.js';
+import { type DecodePlan, buildDecodePlan } from './graph.js';
+import { type DecodeOptions, type MediaLimits, parseDecodeSettings, parseLimits } from './options.js';
+import { checkLimits } from './probe.js';
+import { KILL_GRACE_MS, StderrTail, classifyFfmpegFailure } from './process-util.js';
+import type { ResolvedSource } from './source.js';
+import type { Frame, ProbeInfo } from './types.js';
+
+type StopReason = 'aborted' | 'timeout' | 'too-many-frames' | 'bad-report' | 'closed';
+
+/** A showinfo report: `[Parsed_showinfo_6 @ 0x..] [info] n:   3 pts:1500000 pts_time:1.5 ...`. */
+const REPORT = /^\[(Parsed_showinfo_\d+) @ 0x[0-9a-f]+\] \[info\] n:\s*(\d+) pts:\s*(\S+) pts_time:/;
+
+/**
+ * Decodes and samples a probed source, yielding frames of `height * width * 3` rgb24 bytes with
+ * their times on the source timeline. Breaking out of the loop, aborting the signal or running
+ * past `limits.timeoutMs` kills ffmpeg (SIGTERM, then SIGKILL after a short grace) and waits for
+ * it to exit. Errors: CLIPSTREAM_BAD_CONFIG (options), CLIPSTREAM_SOURCE_TOO_LARGE (a limit),
+ * CLIPSTREAM_DECODE_FAILED (with ffmpeg's last error line), CLIPSTREAM_DECODE_TIMEOUT,
+ * CLIPSTREAM_NO_FRAMES, CLIPSTREAM_ABORTED.
+ */
+export async function* decodeFrames(
+  src: ResolvedSource,
+  info: ProbeInfo,
+  opts: DecodeOptions,
+): AsyncGenerator<Frame, void, undefined> {
+  const settings = parseDecodeSettings(opts);
+  const limits = parseLimits(opts.limits);
+  checkLimits(info, limits);
+  const { sampling } = settings;
+  if (sampling.strategy === 'fps' && info.durationSec > 0) {
+    const expected = Math.ceil(info.durationSec * sampling.fps);
+    if (expected > limits.maxFrames) {
+      throw new ClipstreamError(
+        'CLIPSTREAM_SOURCE_TOO_LARGE',
+        `sampling ${info.durationSec} s at ${sampling.fps} fps gives about ${expected} frames, over the limit of ${limits.maxFrames}`,
+      );
+    }
+  }
+  if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
+  await binaries();
+  const plan = buildDecodePlan(src, info, settings, limits);
+  const run = new DecodeRun(src, plan, limits, opts.signal);
+  try {
+    yield* run.frames();
+  } finally {
+    await run.close();
+  }
+}
+
+class DecodeRun {
+  private readonly out: PassThrough;
+  private readonly command: FfmpegCommand;
+  private readonly tail = new StderrTail();
+  private readonly pts: number[] = [];
+  private nextReport = 0;
+  private badReport: string | undefined;
+  private started = false;
+  private finished = false;
+  private outEnded = false;
+  private exitError: Error | null = null;
+  private readonly done: Promise<void>;
+  private stopReason: StopReason | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
+  private clockTimer: NodeJS.Timeout | undefined;
+  private clockStartedAt = 0;
+  private clockLeftMs: number;
+  private dirty = false;
+  private waiter: (() => void) | undefined;
+  private readonly onAbort = (): void => this.stop('aborted');
+  private readonly onReadable = (): void => this.notify();
+
+  constructor(
+    src: ResolvedSource,
+    private readonly plan: DecodePlan,
+    private readonly limits: MediaLimits,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.clockLeftMs = limits.timeoutMs;
+    // Room for a frame or 64 KiB, whichever is larger: bounded, never the whole video.
+    this.out = new PassThrough({ highWaterMark: Math.max(plan.frameBytes, 64 * 1024), emitClose: false });
+    this.out.on('readable', this.onReadable);
+    this.out.on('error', () => {}); // only ever destroyed by us; errors surface through ffmpeg's exit
+    this.out.on('end', () => {
+      this.outEnded = true;
+      this.notify();
+    });
+    let finish!: () => void;
+    this.done = new Promise((resolve) => (finish = resolve));
+    this.command = ffmpeg({ stdoutLines: 20 })
+      .input(src.input)
+      .inputOptions(plan.inputOptions)
+      .videoFilters(plan.filters)
+      .outputOptions(plan.outputOptions)
+      .output(this.out, { end: true })
+      .on('start', () => {
+        this.started = true;
+        if (this.stopReason !== undefined) this.kill();
+      })
+      .on('stderr', (line: string) => this.onStderr(line))
+      .on('end', () => this.onFinish(null, finish))
+      .on('error', (err: Error) => this.onFinish(err, finish));
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.stop('aborted');
+    this.command.run();
+  }
+
+  async *frames(): AsyncGenerator<Frame, void, undefined> {
+    const size = this.plan.frameBytes;
+    let frame = new Uint8Array(size);
+    let filled = 0;
+    let index = 0;
+    this.resumeClock();
+    for (;;) {
+      this.throwIfStopped();
+      const chunk = this.out.read() as Buffer | null;
+      if (chunk === null) {
+        if (this.outEnded) break;
+        await this.changed();
+        continue;
+      }
+      // Whole-chunk copies into the frame buffer; a chunk may end one frame and start the next.
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(size - filled, chunk.length - offset);
+        frame.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled < size) break;
+        const ptsUs = await this.nextPts();
+        if (index >= this.limits.maxFrames) this.stop('too-many-frames');
+        this.throwIfStopped();
+        this.pauseClock();
+        yield { index, timeSec: ptsUs / 1e6, data: frame };
+        this.resumeClock();
+        index += 1;
+        frame = new Uint8Array(size);
+        filled = 0;
+      }
+    }
+    await this.done;
+    this.throwIfStopped();
+    if (this.exitError !== null) throw this.failure(this.exitError.message);
+    if (filled > 0) throw this.failure(`ffmpeg output ended inside a frame (${filled} of ${size} bytes)`);
+    if (this.pts.length > 0) throw this.failure('ffmpeg reported more frames than it wrote');
+    if (index === 0) throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', 'sampling produced no frames');
+  }
+
+  /** Stops ffmpeg if it still runs and waits until it has exited. Idempotent. */
+  async close(): Promise<void> {
+    this.pauseClock();
+    this.signal?.removeEventListener('abort', this.onAbort);
+    // Drain whatever is left so that ffmpeg is never blocked on a full pipe and its stdout
+    // reaches EOF (which releases the pipe); the data is dropped.
+    this.out.off('readable', this.onReadable);
+    this.out.resume();
+    if (!this.finished) {
+      this.stop('closed');
+      await this.done;
+    }
+    clearTimeout(this.killTimer);
+    clearTimeout(this.endTimer);
+  }
+
+  private onStderr(line: string): void {
+    const m = REPORT.exec(line);
+    if (m && m[1] === this.plan.tapName) {
+      const n = Number(m[2]);
+      const pts = Number(m[3]);
+      if (n !== this.nextReport || !Number.isSafeInteger(pts)) {
+        this.badReport ??= `unexpected frame report ${JSON.stringify(line.slice(0, 120))}`;
+        this.stop('bad-report');
+      } else {
+        this.nextReport += 1;
+        this.pts.push(pts);
+      }
+      this.notify();
+      return;
+    }
+    if (line.startsWith(`[${this.plan.tapName} @ `)) return; // the tap's other lines (side data, config)
+    this.tail.pushLine(line);
+  }
+
+  private onFinish(err: Error | null, finish: () => void): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.exitError = err;
+    this.pauseClock();
+    clearTimeout(this.killTimer);
+    if (!this.started) {
+      this.outEnded = true; // ffmpeg never ran, nothing will be piped
+    } else if (!this.outEnded) {
+      // The process is gone, so its stdout is at EOF; never wait forever for 'end'.
+      this.endTimer = setTimeout(() => {
+        this.outEnded = true;
+        this.notify();
+      }, 2000);
+      this.endTimer.unref();
+    }
+    finish();
+    this.notify();
+  }
+
+  private async nextPts(): Promise<number> {
+    for (;;) {
+      const pts = this.pts.shift();
+      if (pts !== undefined) return pts;
+      this.throwIfStopped();
+      if (this.finished) {
+        throw this.failure(this.exitError?.message ?? 'ffmpeg wrote a frame without reporting its timestamp');
+      }
+      await this.changed();
+    }
+  }
+
+  private stop(reason: StopReason): void {
+    if (this.stopReason !== undefined) return;
+    if (reason === 'timeout' && this.finished) return;
+    this.stopReason = reason;
+    this.kill();
+    this.notify();
+  }
+
+  private kill(): void {
+    if (!this.started || this.finished) return;
+    this.command.kill('SIGTERM');
+    this.killTimer = setTimeout(() => {
+      if (!this.finished) this.command.kill('SIGKILL');
+    }, KILL_GRACE_MS);
+  }
+
+  private throwIfStopped(): void {
+    switch (this.stopReason) {
+      case undefined:
+      case 'closed':
+        return;
+      case 'aborted':
+        throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
+      case 'timeout':
+        throw new ClipstreamError(
+          'CLIPSTREAM_DECODE_TIMEOUT',
+          `decoding took longer than ${this.limits.timeoutMs} ms; ffmpeg was killed`,
+        );
+      case 'too-many-frames':
+        throw new ClipstreamError(
+          'CLIPSTREAM_SOURCE_TOO_LARGE',
+          `sampling produced more than ${this.limits.maxFrames} frames`,
+        );
+      case 'bad-report':
+        throw new ClipstreamError(
+          'CLIPSTREAM_DECODE_FAILED',
+          `cannot read frame timestamps: ${this.badReport ?? ''}`,
+        );
+    }
+  }
+
+  private failure(fallback: string): ClipstreamError {
+    const line = this.tail.lastErrorLine();
+    const detail = this.exitError !== null && line !== undefined ? line : fallback;
+    return classifyFfmpegFailure('CLIPSTREAM_DECODE_FAILED', `ffmpeg failed: ${detail}`, detail);
+  }
+
+  private resumeClock(): void {
+    if (this.clockTimer !== undefined || this.finished) return;
+    this.clockStartedAt = performance.now();
+    this.clockTimer = setTimeout(() => this.stop('timeout'), Math.max(0, this.clockLeftMs));
+  }
+
+  private pauseClock(): void {
+    if (this.clockTimer === undefined) return;
+    clearTimeout(this.clockTimer);
+    this.clockTimer = undefined;
+    this.clockLeftMs -= performance.now() - this.clockStartedAt;
+  }
+
+  private notify(): void {
+    this.dirty = true;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** Resolves at the next change of state (data, a report, exit, a stop); at once if one is pending. */
+  private changed(): Promise<void> {
+    if (this.dirty) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiter = () => {
+        this.dirty = false;
+        resolve();
+      };
+    });
+  }
+}

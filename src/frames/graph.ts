@@ -1,0 +1,184 @@
+/**
+ * Pure builders for the ffmpeg command lines: the input options that confine ffmpeg to what
+ * the source needs, and the decode filter graph (sampling, then scale + fit, then rgb24, then
+ * the timestamp tap). No process is started here; unit tests check these strings.
+ */
+import type { MediaLimits, ResizeMode, ResolvedSampling } from './options.js';
+import type { ProbeInfo } from './types.js';
+import type { ResolvedSource } from './source.js';
+
+/**
+ * Demuxers ffmpeg may pick. Playlist and reference formats (hls, dash, concat, image2 sequences,
+ * mov external references are off by default) are left out: they would open further files or
+ * URLs that the source policy never saw. Audio-only formats stay in so that an audio file is
+ * reported as having no video stream rather than as unreadable.
+ */
+export const ALLOWED_DEMUXERS = [
+  'mov', // mov,mp4,m4a,3gp,3g2,mj2
+  'matroska', // matroska,webm
+  'avi',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'mpegvideo',
+  'ogg',
+  'asf',
+  'ivf',
+  'obu',
+  'h264',
+  'hevc',
+  'm4v',
+  'mxf',
+  'nut',
+  'dv',
+  'gif',
+  'yuv4mpegpipe',
+  'wav',
+  'mp3',
+  'aac',
+  'flac',
+] as const;
+
+export const PROTOCOLS: Record<ResolvedSource['kind'], string> = {
+  file: 'file',
+  http: 'http,https,tcp,tls,crypto',
+};
+
+/** Options placed before `-i` for both ffprobe and ffmpeg. */
+export function sourceInputOptions(
+  src: ResolvedSource,
+  limits: Pick<MediaLimits, 'networkTimeoutMs'>,
+): string[] {
+  const expected = src.kind === 'file' ? /^file:\// : /^https?:\/\//;
+  if (!expected.test(src.input)) {
+    throw new TypeError(`source input ${JSON.stringify(src.input)} does not match its kind '${src.kind}'`);
+  }
+  const opts = ['-protocol_whitelist', PROTOCOLS[src.kind], '-format_whitelist', ALLOWED_DEMUXERS.join(',')];
+  if (src.kind === 'http') opts.push('-rw_timeout', String(limits.networkTimeoutMs * 1000));
+  return opts;
+}
+
+/** Exact letterbox chain a model was trained on; do not reformat. */
+export function letterboxFilters(w: number, h: number): string[] {
+  return [
+    `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bicubic`,
+    `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:black`,
+  ];
+}
+
+/** Scale + fit to the model size. */
+export function fitFilters(mode: ResizeMode, w: number, h: number): string[] {
+  switch (mode) {
+    case 'crop':
+      // Short side to the target, then the centred window (crop centres by default).
+      return [`scale=${w}:${h}:force_original_aspect_ratio=increase:flags=bicubic`, `crop=${w}:${h}`];
+    case 'letterbox':
+      return letterboxFilters(w, h);
+    case 'stretch':
+      return [`scale=${w}:${h}:flags=bicubic`];
+  }
+}
+
+/**
+ * Makes pixels square by shrinking one axis by the sample aspect ratio (never enlarging), so
+ * the fit works on the displayed shape. Only used when the probe saw non-square pixels, so the
+ * common path keeps its exact chain.
+ */
+export const SQUARE_PIXELS_FILTERS: readonly string[] = [
+  "scale=w='if(lt(sar,1),max(1,round(iw*sar)),iw)':h='if(gt(sar,1),max(1,round(ih/sar)),ih)':flags=bicubic",
+  'setsar=1',
+];
+
+/** The `select` filter (or none) for a sampling strategy. */
+export function samplingFilters(s: ResolvedSampling): string[] {
+  switch (s.strategy) {
+    case 'fps':
+      // First frame of every 1/fps-second bucket of source time: keeps real frames and their
+      // real timestamps, never drifts, correct for variable frame rate.
+      return [
+        `select='isnan(prev_selected_t)+gt(floor(t*${num(s.fps)}),floor(prev_selected_t*${num(s.fps)}))'`,
+      ];
+    case 'keyframes':
+      // The decoder skips non-key frames (-skip_frame nokey); this catches decoders that ignore it.
+      return [`select='eq(key,1)'`];
+    case 'scene':
+      return [
+        `select='isnan(prev_selected_t)+gt(scene,${num(s.threshold)})*gte(t-prev_selected_t,${num(s.minSpacingSec)})'`,
+      ];
+  }
+}
+
+/** A number as ffmpeg's expression parser reads it (no exponent notation). */
+function num(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+  const s = x.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
+  return s === '-0' ? '0' : s;
+}
+
+export interface DecodePlan {
+  inputOptions: string[];
+  filters: string[];
+  outputOptions: string[];
+  /** Name ffmpeg gives the timestamp tap in its log lines, e.g. `Parsed_showinfo_6`. */
+  tapName: string;
+  frameBytes: number;
+}
+
+export interface PlanSettings {
+  width: number;
+  height: number;
+  resize: ResizeMode;
+  sampling: ResolvedSampling;
+}
+
+/** ffmpeg options and filter chain for one decode. */
+export function buildDecodePlan(
+  src: ResolvedSource,
+  info: Pick<ProbeInfo, 'streamIndex' | 'sampleAspectRatio'>,
+  settings: PlanSettings,
+  limits: Pick<MediaLimits, 'networkTimeoutMs' | 'maxDurationSec'>,
+): DecodePlan {
+  const { width: w, height: h } = settings;
+  const inputOptions = [
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    // `level` tags each line ([info], [error]) so errors can be told from frame reports.
+    '-loglevel',
+    'level+info',
+    ...sourceInputOptions(src, limits),
+    ...(settings.sampling.strategy === 'keyframes' ? ['-skip_frame', 'nokey'] : []),
+    '-t',
+    num(limits.maxDurationSec),
+  ];
+  const filters = [
+    ...samplingFilters(settings.sampling),
+    ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
+    ...fitFilters(settings.resize, w, h),
+    'format=rgb24',
+    // Timestamp tap: showinfo logs each output frame's pts; in AV_TIME_BASE (microseconds)
+    // so that the integer pts is exact without knowing the stream's time base.
+    'settb=AVTB',
+    'showinfo',
+  ];
+  const outputOptions = [
+    '-map',
+    `0:${info.streamIndex}`,
+    '-an',
+    '-sn',
+    '-dn',
+    '-fps_mode',
+    'passthrough',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+  ];
+  return {
+    inputOptions,
+    filters,
+    outputOptions,
+    tapName: `Parsed_showinfo_${filters.length - 1}`,
+    frameBytes: w * h * 3,
+  };
+}
