@@ -37,7 +37,7 @@ export function toTable(doc: ResultDocument): string {
   const out: string[] = [];
   const s = doc.source;
   out.push(`video   ${doc.videoId}  ${s.width}x${s.height} ${s.fps} fps ${sec(s.durationSec)}`);
-  out.push(`model   ${doc.model.name} (${doc.model.sha256.slice(0, 12)})  sampling ${doc.sampling.strategy}${doc.sampling.fps ? ` ${doc.sampling.fps}/s` : ''}, ${doc.sampling.frames} frames`);
+  out.push(`model   ${doc.model.name} (${doc.model.sha256.slice(0, 12)}) on ${String(doc.model['provider'] ?? '?')}  sampling ${doc.sampling.strategy}${doc.sampling.fps ? ` ${doc.sampling.fps}/s` : ''}, ${doc.sampling.frames} frames`);
   out.push(`time    decode ${doc.timings.decodeMs} ms, embed ${doc.timings.embedMs} ms, match ${doc.timings.matchMs} ms, total ${doc.timings.totalMs} ms`);
   if (doc.queries.length > 0) {
     out.push('', 'QUERY'.padEnd(36) + 'SCORE  MATCH  MOMENTS');

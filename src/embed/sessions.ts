@@ -99,7 +99,10 @@ export async function openEncoders(pack: ModelPack, opts: RuntimeOptions, log: L
           cause: err,
         });
       }
-      log.warn('CUDA execution provider unavailable; falling back to CPU', { reason });
+      // A CPU-only install is the expected case (info); CUDA libraries present but failing to
+      // start means a misconfigured GPU node (warn).
+      const level = cudaUnavailableReason() ? 'info' : 'warn';
+      log[level]('CUDA execution provider unavailable; falling back to CPU', { reason });
       provider = 'cpu';
     }
   }
