@@ -201,7 +201,9 @@ def write_tokenizer_fixtures(source: str, tokenizer_file, context_length: int, o
         "endId": end_id,
         "cases": cases,
     }
-    (out / "cases.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    head = json.dumps({k: v for k, v in doc.items() if k != "cases"}, ensure_ascii=False, indent=2)
+    lines = ",\n".join("    " + json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in cases)
+    (out / "cases.json").write_text(head[:-2] + ',\n  "cases": [\n' + lines + "\n  ]\n}\n", encoding="utf-8")
     return doc
 
 
