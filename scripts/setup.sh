@@ -38,7 +38,7 @@ fi
 
 if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
   # The tests run a real Kafka broker fetched through Maven: Java 17+ and Maven.
-  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
   command -v mvn >/dev/null 2>&1 || apt_install maven
 fi
 
