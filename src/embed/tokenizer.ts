@@ -16,6 +16,23 @@ export interface EncodedText {
 interface TokenizerJson {
   added_tokens?: { id: number; content: string; special?: boolean }[];
   model?: { unk_token?: string | null; vocab?: unknown };
+  post_processor?: unknown;
+}
+
+/** Ids a post-processor inserts (TemplateProcessing, Bert/Roberta processing, Sequence of them). */
+function postProcessorIds(pp: unknown, out = new Set<number>()): Set<number> {
+  if (!pp || typeof pp !== 'object') return out;
+  const p = pp as {
+    special_tokens?: Record<string, { ids?: number[] }>;
+    sep?: [string, number];
+    cls?: [string, number];
+    processors?: unknown[];
+  };
+  for (const t of Object.values(p.special_tokens ?? {})) for (const id of t.ids ?? []) out.add(id);
+  if (Array.isArray(p.sep) && typeof p.sep[1] === 'number') out.add(p.sep[1]);
+  if (Array.isArray(p.cls) && typeof p.cls[1] === 'number') out.add(p.cls[1]);
+  for (const sub of p.processors ?? []) postProcessorIds(sub, out);
+  return out;
 }
 
 /** Longest text accepted, in UTF-16 code units; longer texts are refused, not silently cut. */
@@ -39,9 +56,13 @@ export class TextTokenizer {
     // tokenizers.js reads the unknown token of word-level models from the tokenizer config, not
     // from the model section as the Rust library does; pass it along so unknown words map to it.
     this.tok = new Tokenizer(json, unk ? { unk_token: unk } : {});
-    const special = new Set<number>();
+    // Special = tokens the post-processor adds (start/end, cls/sep) plus added tokens marked
+    // special. The unknown token stays a word (an unknown word must still find support in a
+    // frame), unless it doubles as a post-processor token, as CLIP's end-of-text does.
+    const added = postProcessorIds(json.post_processor);
+    const special = new Set<number>(added);
     for (const t of json.added_tokens ?? []) {
-      if (t.special && t.content !== unk) special.add(t.id);
+      if (t.special && (t.content !== unk || added.has(t.id))) special.add(t.id);
     }
     this.specialIds = special;
   }

@@ -82,6 +82,16 @@ describe('TextTokenizer', () => {
     assert.ok(e.words.includes('red'));
   });
 
+  it('regression: an unknown token that is also the end token (as in CLIP) stays special, so truncation keeps it', async () => {
+    const clipLike = { ...tokenizerJson, model: { ...tokenizerJson.model, unk_token: '[EOS]' } };
+    await writeFile(join(dir, 'clip-like.json'), JSON.stringify(clipLike));
+    const t = await TextTokenizer.fromFile(join(dir, 'clip-like.json'), 8, 0);
+    const e = t.encode('a red circle and a blue square and a red square');
+    assert.equal(e.ids[7], 3);
+    assert.ok(t.isSpecial(3));
+    assert.ok(!e.wordPositions.includes(7));
+  });
+
   it('refuses absurdly long text with CLIPSTREAM_BAD_TEXT', () => {
     assert.throws(
       () => tok.encode('x'.repeat(100_000)),
