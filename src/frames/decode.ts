@@ -2,10 +2,10 @@
  * Decoding: one ffmpeg process per call, run through fluent-ffmpeg, raw rgb24 frames read from
  * its stdout and each frame's timestamp read from the `showinfo` tap on its stderr.
  *
- * Timestamps: ffmpeg (without -copyts) shifts input timestamps by the container's start time, so
- * the pts that reach the filter graph are "seconds as a player shows them". `select` keeps real
- * source frames with their pts untouched, `settb=AVTB` makes the pts an integer count of
- * microseconds, and `showinfo` (the last filter) logs one line per output frame. With
+ * Timestamps: ffmpeg runs with -copyts, so the pts reaching the filter graph are the source's
+ * own; `select` keeps real source frames with their pts untouched, `settb=AVTB` makes the pts
+ * an integer count of microseconds, and `showinfo` (the last filter) logs one line per output
+ * frame. We subtract the container's start time (from the probe) ourselves. With
  * `-fps_mode passthrough` every frame leaving the graph is written to stdout exactly once, so
  * the n-th report belongs to the n-th frame; reports are checked to arrive numbered 0, 1, 2...
  *
@@ -57,7 +57,7 @@ export async function* decodeFrames(
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
   await binaries();
   const plan = buildDecodePlan(src, info, settings, limits);
-  const run = new DecodeRun(src, plan, limits, opts.signal);
+  const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
   try {
     yield* run.frames();
   } finally {
@@ -71,6 +71,7 @@ class DecodeRun {
   private readonly tail = new StderrTail();
   private readonly pts: number[] = [];
   private nextReport = 0;
+  private readonly startUs: number;
   private badReport: string | undefined;
   private started = false;
   private finished = false;
@@ -93,8 +94,10 @@ class DecodeRun {
     private readonly plan: DecodePlan,
     private readonly limits: MediaLimits,
     private readonly signal: AbortSignal | undefined,
+    startTimeSec: number,
   ) {
     this.clockLeftMs = limits.timeoutMs;
+    this.startUs = Math.round(startTimeSec * 1e6);
     // Room for a frame or 64 KiB, whichever is larger: bounded, never the whole video.
     this.out = new PassThrough({ highWaterMark: Math.max(plan.frameBytes, 64 * 1024), emitClose: false });
     this.out.on('readable', this.onReadable);
@@ -149,7 +152,7 @@ class DecodeRun {
         if (index >= this.limits.maxFrames) this.stop('too-many-frames');
         this.throwIfStopped();
         this.pauseClock();
-        yield { index, timeSec: ptsUs / 1e6, data: frame };
+        yield { index, timeSec: (ptsUs - this.startUs) / 1e6, data: frame };
         this.resumeClock();
         index += 1;
         frame = new Uint8Array(size);

@@ -89,15 +89,20 @@ export const SQUARE_PIXELS_FILTERS: readonly string[] = [
   'setsar=1',
 ];
 
-/** The `select` filter (or none) for a sampling strategy. */
-export function samplingFilters(s: ResolvedSampling): string[] {
+/**
+ * The `select` filter for a sampling strategy. ffmpeg runs with -copyts, so `t` is the raw pts
+ * in seconds; `startSec` (the container's start time) turns it into time from the start of the
+ * video, so fps buckets are counted as a player counts seconds.
+ */
+export function samplingFilters(s: ResolvedSampling, startSec = 0): string[] {
   switch (s.strategy) {
-    case 'fps':
+    case 'fps': {
       // First frame of every 1/fps-second bucket of source time: keeps real frames and their
       // real timestamps, never drifts, correct for variable frame rate.
-      return [
-        `select='isnan(prev_selected_t)+gt(floor(t*${num(s.fps)}),floor(prev_selected_t*${num(s.fps)}))'`,
-      ];
+      const f = num(s.fps);
+      const bucket = (v: string): string => `floor(${startSec === 0 ? v : `(${v}-${num(startSec)})`}*${f})`;
+      return [`select='isnan(prev_selected_t)+gt(${bucket('t')},${bucket('prev_selected_t')})'`];
+    }
     case 'keyframes':
       // The decoder skips non-key frames (-skip_frame nokey); this catches decoders that ignore it.
       return [`select='eq(key,1)'`];
@@ -134,7 +139,7 @@ export interface PlanSettings {
 /** ffmpeg options and filter chain for one decode. */
 export function buildDecodePlan(
   src: ResolvedSource,
-  info: Pick<ProbeInfo, 'streamIndex' | 'sampleAspectRatio'>,
+  info: Pick<ProbeInfo, 'streamIndex' | 'sampleAspectRatio' | 'startTimeSec'>,
   settings: PlanSettings,
   limits: Pick<MediaLimits, 'networkTimeoutMs' | 'maxDurationSec'>,
 ): DecodePlan {
@@ -146,13 +151,16 @@ export function buildDecodePlan(
     // `level` tags each line ([info], [error]) so errors can be told from frame reports.
     '-loglevel',
     'level+info',
+    // Raw source pts everywhere. Without it ffmpeg subtracts the start time of the streams it
+    // uses (not the container's), which moves frames of a video that starts after its audio.
+    '-copyts',
     ...sourceInputOptions(src, limits),
     ...(settings.sampling.strategy === 'keyframes' ? ['-skip_frame', 'nokey'] : []),
     '-t',
     num(limits.maxDurationSec),
   ];
   const filters = [
-    ...samplingFilters(settings.sampling),
+    ...samplingFilters(settings.sampling, info.startTimeSec),
     ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
     ...fitFilters(settings.resize, w, h),
     'format=rgb24',
