@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
 import { modelCommand } from './model.js';
+import { publishCommand } from './publish.js';
+import { resultsCommand } from './results.js';
 import { runCommand } from './run.js';
+import { workerCommand } from './worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -48,6 +51,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'model':
         return await modelCommand(rest);
+      case 'worker':
+        return await workerCommand(rest);
+      case 'publish':
+        return await publishCommand(rest);
+      case 'results':
+        return await resultsCommand(rest);
       default:
         process.stderr.write(`clipstream: '${cmd}' is not implemented yet\n`);
         return 1;

@@ -1,0 +1,383 @@
+/**
+ * The Kafka worker: a consumer-group member that turns video events into result documents.
+ *
+ * Delivery: at-least-once. Each partition is handled one event at a time (kafkajs `eachMessage`),
+ * and an event's offset + 1 is committed only after its result or DLQ record is acknowledged, so
+ * a commit can never skip an unfinished earlier event of its partition. Work that cannot finish
+ * (shutdown, rebalance, broker trouble) throws out of the handler: kafkajs then re-reads from
+ * that offset, and a crash anywhere means a redelivery, never a loss.
+ *
+ * Bounds: at most `maxVideosInFlight` videos at once (`partitionsConsumedConcurrently`), each
+ * with at most `maxFramesInFlight` frames between ffmpeg and the encoder, whose shared batcher
+ * queue is bounded too. kafkajs fetches again only when the previous fetch is handled, so
+ * buffered events are bounded by the fetch size.
+ */
+import { EventEmitter, once } from 'node:events';
+import { stat } from 'node:fs/promises';
+import kafkajs from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Embedder } from '../embed/index.js';
+import { ClipstreamError, formatError, toClipstreamError } from '../errors.js';
+import type { MediaLimits } from '../frames/index.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_MATCH_OPTIONS } from '../match/index.js';
+import type { Calibration, MatchOptions } from '../match/index.js';
+import { calibrationFor } from '../pipeline/index.js';
+import { createInstruments } from '../telemetry/index.js';
+import type { Instruments } from '../telemetry/index.js';
+import { createKafka } from './client.js';
+import { EventHandler } from './handler.js';
+import type { Outcome } from './handler.js';
+import { Publisher } from './publisher.js';
+import { QueryReader } from './query-reader.js';
+import { StandingQueries } from './standing.js';
+import { ensureTopics } from './topics.js';
+
+export interface WorkerOptions {
+  readonly config: Readonly<Config>;
+  /** The opened model; the worker uses it but does not close it (its opener does). */
+  readonly embedder: Embedder;
+  readonly log: Logger;
+  readonly instruments?: Instruments;
+  /** Media limits beyond the configured decode timeout. */
+  readonly limits?: Partial<MediaLimits>;
+  readonly match?: MatchOptions;
+  readonly calibration?: Calibration;
+  /** How often a running handler heartbeats the group, in ms. Default 1000 (kafkajs sends at most one per 3 s). */
+  readonly heartbeatMs?: number;
+  /** Called once when the consumer stops for good (a crash kafkajs will not restart). */
+  readonly onFatal?: (err: ClipstreamError) => void;
+}
+
+export interface WorkerStats {
+  results: number;
+  dlq: number;
+  handedBack: number;
+}
+
+interface Job {
+  readonly controller: AbortController;
+  readonly offset: string;
+}
+
+/** Errors kafkajs answers by re-joining the group at once. */
+const REJOIN = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+export class Worker {
+  readonly stats: WorkerStats = { results: 0, dlq: 0, handedBack: 0 };
+  readonly standing = new StandingQueries();
+  private readonly kafka: Kafka;
+  private readonly publisher: Publisher;
+  private readonly reader: QueryReader;
+  private readonly consumer: Consumer;
+  private readonly handler: EventHandler;
+  private readonly instruments: Instruments;
+  private readonly jobs = new Map<string, Job>();
+  private readonly idle = new EventEmitter();
+  private readonly lag = new Map<string, { topic: string; partition: number; high: bigint; next: bigint }>();
+  private unobserve: (() => void) | undefined;
+  private joined = false;
+  private started = false;
+  private stopping = false;
+  private closing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly opts: WorkerOptions) {
+    const { config, log } = opts;
+    this.instruments = opts.instruments ?? createInstruments();
+    this.kafka = createKafka(config, log.child({ component: 'kafka' }));
+    this.publisher = new Publisher(this.kafka);
+    this.reader = new QueryReader(this.kafka, this.standing, { topic: config.queriesTopic, groupPrefix: config.group }, log);
+    this.consumer = this.kafka.consumer({
+      groupId: config.group,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 1000,
+      // Events are small; these cap what kafkajs holds between fetches.
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10, restartOnFailure: async () => !this.stopping },
+    });
+    this.handler = new EventHandler({
+      settings: config,
+      retry: { maxAttempts: config.maxAttempts, baseMs: config.retryBackoffMs, maxMs: config.retryBackoffMaxMs },
+      embedder: opts.embedder,
+      publisher: this.publisher,
+      standing: this.standing,
+      limits: { timeoutMs: config.decodeTimeoutSec * 1000, ...opts.limits },
+      match: opts.match ?? DEFAULT_MATCH_OPTIONS,
+      calibration: opts.calibration ?? calibrationFor(opts.embedder.pack.manifest),
+      instruments: this.instruments,
+      log,
+      commit: (topic, partition, offset) => this.commit(topic, partition, offset),
+    });
+  }
+
+  /** Creates and starts a worker (see `start`). */
+  static async start(opts: WorkerOptions): Promise<Worker> {
+    const w = new Worker(opts);
+    await w.start();
+    return w;
+  }
+
+  /**
+   * Checks or creates the topics, loads the standing queries, connects the producer and joins
+   * the group. On failure everything opened so far is closed again and a coded error thrown.
+   * `close()` may be called while this runs (a signal during start-up): it then stops early.
+   */
+  async start(): Promise<void> {
+    this.starting = this.startInner();
+    try {
+      await this.starting;
+    } catch (err) {
+      await this.close();
+      throw toClipstreamError(err, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
+    }
+  }
+
+  private async startInner(): Promise<void> {
+    const { config, log } = this.opts;
+    if (this.stopping) return;
+    if (config.mediaRoot) {
+      try {
+        if (!(await stat(config.mediaRoot)).isDirectory()) throw new Error('not a directory');
+      } catch (err) {
+        throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `CLIPSTREAM_MEDIA_ROOT ${config.mediaRoot} is not a readable folder`, { cause: err });
+      }
+    } else {
+      log.warn('no media root set (CLIPSTREAM_MEDIA_ROOT): events with local file URIs will go to the DLQ');
+    }
+    const admin: Admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await ensureTopics(
+        admin,
+        [
+          { topic: config.inputTopic },
+          { topic: config.outputTopic },
+          { topic: config.dlqTopic },
+          { topic: config.queriesTopic, config: { 'cleanup.policy': 'compact' } },
+          ...(config.publishEmbeddings ? [{ topic: config.embeddingsTopic }] : []),
+        ],
+        { create: config.createTopics, partitions: config.topicPartitions, replication: config.topicReplication },
+        log,
+      );
+    } catch (err) {
+      throw toClipstreamError(err, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    this.unobserve = this.instruments.observe({
+      lag: () => [...this.lag.values()].map((p) => ({ topic: p.topic, partition: p.partition, lag: Number(p.high > p.next ? p.high - p.next : 0n) })),
+      inFlight: () => this.jobs.size,
+      standingQueries: () => this.standing.size,
+    });
+    if (this.stopping) return;
+    await this.publisher.connect();
+    if (this.stopping) return;
+    await Promise.race([this.reader.start(), once(this.idle, 'stopping')]);
+    if (this.stopping) return;
+    this.watchConsumer();
+    await this.consumer.connect();
+    if (this.stopping) return;
+    await this.consumer.subscribe({ topics: [config.inputTopic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: config.maxVideosInFlight,
+      eachMessage: ({ topic, partition, message, heartbeat }) => this.onMessage(topic, partition, message, heartbeat),
+    });
+    this.started = true;
+    log.info('worker started', {
+      group: config.group,
+      inputTopic: config.inputTopic,
+      maxVideosInFlight: config.maxVideosInFlight,
+      maxFramesInFlight: config.maxFramesInFlight,
+      standingQueries: this.standing.size,
+    });
+  }
+
+  /** Named readiness checks (all true = ready). */
+  readiness(): { standingQueries: boolean; consumer: boolean } {
+    return { standingQueries: this.reader.caughtUp, consumer: this.started && this.joined && !this.stopping };
+  }
+
+  get ready(): boolean {
+    const r = this.readiness();
+    return r.standingQueries && r.consumer;
+  }
+
+  private watchConsumer(): void {
+    const { events } = this.consumer;
+    const log = this.opts.log;
+    this.consumer.on(events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      const assigned = new Set<string>();
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const p of partitions) assigned.add(`${topic}/${p}`);
+      }
+      for (const key of this.lag.keys()) if (!assigned.has(key)) this.lag.delete(key);
+      log.info('joined the consumer group', { group: e.payload.groupId, assignment: e.payload.memberAssignment, leader: e.payload.isLeader });
+    });
+    this.consumer.on(events.START_BATCH_PROCESS, (e) => {
+      const key = `${e.payload.topic}/${e.payload.partition}`;
+      const prev = this.lag.get(key);
+      const first = BigInt(e.payload.firstOffset);
+      this.lag.set(key, {
+        topic: e.payload.topic,
+        partition: e.payload.partition,
+        high: BigInt(e.payload.highWatermark),
+        next: prev && prev.next > first ? prev.next : first,
+      });
+    });
+    this.consumer.on(events.STOP, () => {
+      this.joined = false;
+    });
+    this.consumer.on(events.CRASH, (e) => {
+      this.joined = false;
+      const err = toClipstreamError(e.payload.error, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
+      if (e.payload.restart) {
+        log.warn('consumer crashed; kafkajs restarts it', { error: formatError(err) });
+      } else if (!this.stopping) {
+        log.error('consumer stopped for good', { error: formatError(err) });
+        this.opts.onFatal?.(err);
+      }
+    });
+  }
+
+  private async onMessage(
+    topic: string,
+    partition: number,
+    message: Parameters<EventHandler['handle']>[0]['message'],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    if (this.stopping) throw handBack(new ClipstreamError('CLIPSTREAM_ABORTED', 'the worker is shutting down'));
+    const key = `${topic}/${partition}`;
+    const controller = new AbortController();
+    this.jobs.set(key, { controller, offset: message.offset });
+    let rejoin: unknown;
+    const beat = setInterval(() => {
+      heartbeat().catch((err: { type?: string; message?: string }) => {
+        if (err.type && REJOIN.has(err.type)) {
+          rejoin ??= err;
+          controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', `the group is rebalancing (${err.type})`));
+        } else {
+          this.opts.log.debug('heartbeat failed', { error: err.message });
+        }
+      });
+    }, this.opts.heartbeatMs ?? 1000);
+    let outcome: Outcome | undefined;
+    try {
+      outcome = await this.handler.handle({ topic, partition, message }, controller.signal);
+    } catch (err) {
+      this.stats.handedBack++;
+      const e = toClipstreamError(err);
+      this.opts.log.info('event handed back uncommitted; it will be delivered again', { topic, partition, offset: message.offset, reason: formatError(e) });
+      // A rebalance error goes back as kafkajs' own, so it re-joins at once instead of retrying.
+      throw rejoin ?? handBack(e);
+    } finally {
+      clearInterval(beat);
+      this.jobs.delete(key);
+      if (this.jobs.size === 0) this.idle.emit('idle');
+    }
+    if (outcome === 'result') this.stats.results++;
+    else this.stats.dlq++;
+  }
+
+  private async commit(topic: string, partition: number, next: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    const key = `${topic}/${partition}`;
+    const p = this.lag.get(key);
+    if (p && BigInt(next) > p.next) p.next = BigInt(next);
+  }
+
+  /** Resolves true once nothing is in flight, false after `ms`. */
+  private async waitIdle(ms: number): Promise<boolean> {
+    if (this.jobs.size === 0) return true;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), ms);
+    try {
+      await once(this.idle, 'idle', { signal: ac.signal });
+      return true;
+    } catch {
+      return this.jobs.size === 0;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Graceful stop, idempotent: stop fetching, let in-flight videos finish (and commit) within
+   * the grace period, abort the rest (uncommitted: redelivered), leave the group, stop the
+   * standing-query reader, flush and close the producer. Each step runs even if one before failed.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopping = true;
+      this.idle.emit('stopping');
+      const { config, log } = this.opts;
+      const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
+        }
+      };
+      // A start-up step in progress stops at its next check; a long one (a broker that is not
+      // there) is not waited for beyond a moment: the disconnects below end it.
+      await step('waiting for start-up to stop', () =>
+        this.starting ? withTimeout(this.starting.catch(() => undefined), 3000, 'start-up') : undefined,
+      );
+      await step('pausing the consumer', () => {
+        if (this.started) this.consumer.pause([{ topic: config.inputTopic }]);
+      });
+      await step('draining in-flight videos', async () => {
+        if (this.jobs.size === 0) return;
+        log.info('waiting for in-flight videos', { videos: this.jobs.size, graceMs: config.shutdownGraceMs });
+        if (await this.waitIdle(config.shutdownGraceMs)) return;
+        log.warn('grace period over: aborting in-flight videos (they stay uncommitted and will be redelivered)', {
+          videos: [...this.jobs.entries()].map(([k, j]) => `${k}@${j.offset}`),
+        });
+        for (const job of this.jobs.values()) job.controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'shutdown grace period over'));
+        await this.waitIdle(5000);
+      });
+      await step('leaving the group', () => withTimeout(this.consumer.disconnect(), 10_000, 'consumer disconnect'));
+      await step('stopping the standing-query reader', () => withTimeout(this.reader.close(), 5000, 'query reader disconnect'));
+      await step('closing the producer', () => withTimeout(this.publisher.close(), 5000, 'producer disconnect'));
+      this.unobserve?.();
+      log.info('worker stopped', { ...this.stats });
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * A hand-back travels to kafkajs as one of its own retriable errors: kafkajs then re-reads from
+ * the event's offset without logging an "Error when calling eachMessage" (which is for bugs);
+ * the coded reason is kept as the cause.
+ */
+class HandBackError extends kafkajs.KafkaJSError {
+  constructor(readonly reason: ClipstreamError) {
+    super(`handed back: ${reason.code}: ${reason.message}`, { retriable: true });
+  }
+}
+
+function handBack(reason: ClipstreamError): Error {
+  return new HandBackError(reason);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClipstreamError('CLIPSTREAM_INTERNAL', `${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
