@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
+import { benchCommand } from './bench.js';
 import { modelCommand } from './model.js';
 import { publishCommand } from './publish.js';
 import { resultsCommand } from './results.js';
@@ -57,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
         return await publishCommand(rest);
       case 'results':
         return await resultsCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
       default:
         process.stderr.write(`clipstream: '${cmd}' is not implemented yet\n`);
         return 1;

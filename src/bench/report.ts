@@ -1,0 +1,180 @@
+/**
+ * The benchmark report: its JSON shape (`clipstream.bench.v1`), the derived figures (pure math,
+ * unit-tested) and its renderings as a terminal table and as Markdown for bench/README.md.
+ */
+import type { EndToEndResult } from './e2e.js';
+import type { MachineInfo } from './machine.js';
+import { round } from './measure.js';
+import type { ReferenceResult } from './reference.js';
+import type { DecodeResult, EmbedResult, MatchResult, MatMulResult } from './stages.js';
+
+export const BENCH_SCHEMA = 'clipstream.bench.v1';
+
+export interface ModelInfo {
+  name: string;
+  /** `generated`: the benchmark's own ViT-B/32-shaped model; `pack`: `--model DIR` */
+  source: 'generated' | 'pack';
+  description: string;
+  inputSize: number;
+  embedDim: number;
+  params?: number;
+  imageOnnxBytes: number;
+  /** multiply-accumulates per frame; null when unknown (a pack of unknown shape) */
+  gmacsPerFrame: number | null;
+  /** floating-point operations per frame = 2 x MACs */
+  gflopPerFrame: number | null;
+  flopFormula?: string;
+  seed?: number;
+}
+
+export interface RuntimeInfo {
+  provider: string;
+  /** ONNX Runtime intra-op threads; 0 = the runtime's default (one per physical core) */
+  intraOpThreads: number;
+  batch: { maxBatch: number; maxWaitMs: number; maxQueued: number };
+  framesInFlight: number;
+}
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  fps: number;
+  durationSec: number;
+  gopSec: number;
+  codec: string;
+  bytes: number;
+  renderMs: number;
+}
+
+export interface Summary {
+  /** the MatMul peak: the best median GFLOP/s over the sizes measured */
+  peakGflops: number;
+  /** embed rate at the pipeline's batch size */
+  embedAtPipelineBatch: {
+    batch: number;
+    framesPerSec: number;
+    gflops: number | null;
+    ofPeakPct: number | null;
+  };
+  /** the best embed GFLOP/s over the batch sizes measured, as a share of the peak */
+  embedBestOfPeakPct: number | null;
+  /** each stage alone at the end-to-end settings, frames/s */
+  stages: { decode: number; embed: number; match: number };
+  slowestStage: 'decode' | 'embed' | 'match';
+  slowestFramesPerSec: number;
+  /** frames/s if the stages ran one after another, each at its rate alone: 1 / sum(1/rate) */
+  serialFramesPerSec: number;
+  endToEndFramesPerSec: number;
+  /** end-to-end (one video) as a share of the slowest stage alone */
+  endToEndOfSlowestPct: number;
+  /** two videos at once sharing the batcher, as a share of the slowest stage alone */
+  concurrentOfSlowestPct: number | null;
+  /** how much of the serial-to-slowest gap overlap recovered: (e2e - serial) / (slowest - serial) */
+  overlapRecoveredPct: number;
+  referenceFramesPerSec: number;
+  /** real pipeline (one video) over the reference pipeline */
+  speedupOverReference: number;
+  int8?: {
+    /** embed alone at the pipeline's batch size */
+    embedFramesPerSec: number;
+    embedSpeedupOverFp32: number;
+    meanCosineToFp32: number;
+    endToEndFramesPerSec: number | null;
+    speedupOverReference: number | null;
+  };
+}
+
+export interface BenchReport {
+  schema: typeof BENCH_SCHEMA;
+  startedAt: string;
+  durationSec: number;
+  mode: 'default' | 'quick';
+  machine: MachineInfo;
+  runtime: RuntimeInfo;
+  model: ModelInfo;
+  video: VideoInfo;
+  sampling: string;
+  matmul: MatMulResult[];
+  decode: DecodeResult[];
+  embed: EmbedResult[];
+  embedInt8?: EmbedResult[];
+  int8Agreement?: { frames: number; meanCosine: number; minCosine: number };
+  match: MatchResult;
+  endToEnd: EndToEndResult[];
+  reference: ReferenceResult;
+  summary: Summary;
+  /** wall time of each step of the run, in order */
+  steps: { step: string; sec: number }[];
+  notes: string[];
+}
+
+export type Measurements = Omit<BenchReport, 'summary'>;
+
+const pct = (a: number, b: number): number => (b > 0 ? (100 * a) / b : Number.NaN);
+
+/** Picks the measured row closest to `batch` (exact when present). */
+export function nearestBatch<T extends { batch: number }>(rows: readonly T[], batch: number): T {
+  if (rows.length === 0) throw new RangeError('no embed rows');
+  return rows.reduce((best, r) => (Math.abs(r.batch - batch) < Math.abs(best.batch - batch) ? r : best));
+}
+
+/** The derived figures of design.md 6 from the raw measurements. */
+export function summarise(m: Measurements): Summary {
+  const peakGflops = Math.max(...m.matmul.map((r) => r.gflops));
+  const atBatch = nearestBatch(m.embed, m.runtime.batch.maxBatch);
+  const gflopRows = m.embed.filter((r) => r.gflops !== null);
+  const bestGflops = gflopRows.length > 0 ? Math.max(...gflopRows.map((r) => r.gflops as number)) : null;
+  const decode = m.decode.find((d) => d.sampling === m.sampling);
+  if (!decode) throw new RangeError(`no decode figure for the end-to-end sampling '${m.sampling}'`);
+  const stages = { decode: decode.framesPerSec, embed: atBatch.framesPerSec, match: m.match.framesPerSec };
+  const slowestStage = (Object.keys(stages) as (keyof typeof stages)[]).reduce((a, b) =>
+    stages[b] < stages[a] ? b : a,
+  );
+  const slowest = stages[slowestStage];
+  const serial = 1 / (1 / stages.decode + 1 / stages.embed + 1 / stages.match);
+  const fp32 = m.endToEnd.filter((e) => e.model === 'fp32');
+  const one = fp32.find((e) => e.videos === 1);
+  if (!one) throw new RangeError('no single-video end-to-end figure');
+  const many = fp32.find((e) => e.videos > 1);
+  const summary: Summary = {
+    peakGflops,
+    embedAtPipelineBatch: {
+      batch: atBatch.batch,
+      framesPerSec: atBatch.framesPerSec,
+      gflops: atBatch.gflops,
+      ofPeakPct: atBatch.gflops === null ? null : pct(atBatch.gflops, peakGflops),
+    },
+    embedBestOfPeakPct: bestGflops === null ? null : pct(bestGflops, peakGflops),
+    stages,
+    slowestStage,
+    slowestFramesPerSec: slowest,
+    serialFramesPerSec: serial,
+    endToEndFramesPerSec: one.framesPerSec,
+    endToEndOfSlowestPct: pct(one.framesPerSec, slowest),
+    concurrentOfSlowestPct: many ? pct(many.framesPerSec, slowest) : null,
+    overlapRecoveredPct: pct(one.framesPerSec - serial, slowest - serial),
+    referenceFramesPerSec: m.reference.framesPerSec,
+    speedupOverReference: one.framesPerSec / m.reference.framesPerSec,
+  };
+  if (m.embedInt8 && m.embedInt8.length > 0 && m.int8Agreement) {
+    const q = nearestBatch(m.embedInt8, atBatch.batch);
+    const e2e = m.endToEnd.find((e) => e.model === 'int8' && e.videos === 1);
+    summary.int8 = {
+      embedFramesPerSec: q.framesPerSec,
+      embedSpeedupOverFp32: q.framesPerSec / atBatch.framesPerSec,
+      meanCosineToFp32: m.int8Agreement.meanCosine,
+      endToEndFramesPerSec: e2e ? e2e.framesPerSec : null,
+      speedupOverReference: e2e ? e2e.framesPerSec / m.reference.framesPerSec : null,
+    };
+  }
+  return summary;
+}
+
+/** Rounds every number in a report for output (3 significant digits, whole large numbers). */
+export function roundReport<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isInteger(v) ? round(v, 4) : v,
+    ),
+  ) as T;
+}

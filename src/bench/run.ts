@@ -1,0 +1,362 @@
+/**
+ * `clipstream bench`: everything in one run on this machine (design.md 6). Builds the benchmark
+ * model packs and renders the test video in a scratch folder, then measures the MatMul peak,
+ * each stage alone, the pipeline end to end (one video, then several sharing the batcher) and
+ * the straightforward reference pipeline, and derives the comparisons.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { Embedder, loadModelPack } from '../embed/index.js';
+import type { EmbedderOptions, ModelPack } from '../embed/index.js';
+import { ClipstreamError } from '../errors.js';
+import { checkFfmpeg } from '../frames/index.js';
+import { silentLogger } from '../log.js';
+import { DEFAULT_MATCH_OPTIONS } from '../match/index.js';
+import { calibrationFor } from '../pipeline/index.js';
+import { endToEnd } from './e2e.js';
+import type { EndToEndResult } from './e2e.js';
+import { load, machineInfo } from './machine.js';
+import { writeBenchPacks } from './models/pack.js';
+import type { BenchPacks } from './models/pack.js';
+import { FLOAT_INPUT, VIT_B_32, vitFlops, vitMacs } from './models/vit.js';
+import { planFor } from './options.js';
+import type { BenchOptions } from './options.js';
+import { referencePipeline } from './reference.js';
+import type { ReferenceResult } from './reference.js';
+import { BENCH_SCHEMA, summarise } from './report.js';
+import type { BenchReport, Measurements, ModelInfo } from './report.js';
+import {
+  decodeStage,
+  describeSampling,
+  embedStage,
+  matchStage,
+  matmulPeak,
+  sessionOptionsLike,
+} from './stages.js';
+import type { EmbedResult } from './stages.js';
+import { renderTestVideo } from './video.js';
+import type { RenderedVideo } from './video.js';
+
+export interface BenchHooks {
+  /** Called at the start of each step (for a progress line). */
+  readonly progress?: (step: string) => void;
+  readonly signal?: AbortSignal;
+  /** With `keep`: told where the scratch folder (models, video) was left. */
+  readonly kept?: (dir: string) => void;
+}
+
+const FORMULA =
+  'MACs/frame = P*3p^2*W + L*(3TW^2 + 2T^2W + TW^2 + 2TWM) + WE; ' +
+  'P=49 patches, T=50 tokens, p=32, W=768, M=3072, L=12, E=512; FLOP = 2 x MACs';
+
+function embedderOptions(o: BenchOptions): EmbedderOptions {
+  return {
+    runtime: { device: o.device, intraOpThreads: o.threads, cudaDeviceId: 0 },
+    batch: {
+      maxBatch: o.batchSize,
+      maxWaitMs: o.batchWaitMs,
+      maxQueued: Math.max(o.batchSize, o.batchSize * 4),
+    },
+    textCacheSize: 4096,
+  };
+}
+
+async function packModelInfo(pack: ModelPack, o: BenchOptions): Promise<ModelInfo> {
+  const m = pack.manifest;
+  const src = `${String(m.provenance?.source ?? '')} ${m.name}`;
+  const b32 =
+    /vit-?b-?32|clip-vit-base-patch32/i.test(src) && m.image.height === 224 && m.image.width === 224;
+  const gflop = o.gflopPerFrame ?? (b32 ? vitFlops(VIT_B_32) / 1e9 : null);
+  return {
+    name: m.name,
+    source: 'pack',
+    description: `model pack ${m.name} (${m.image.width}x${m.image.height} input, ${m.embedDim}-d)`,
+    inputSize: m.image.height,
+    embedDim: m.embedDim,
+    imageOnnxBytes: (await stat(pack.paths.image)).size,
+    gmacsPerFrame: gflop === null ? null : gflop / 2,
+    gflopPerFrame: gflop,
+    ...(o.gflopPerFrame === undefined && b32
+      ? { flopFormula: `${FORMULA} (recognised as ViT-B/32 from its manifest)` }
+      : {}),
+  };
+}
+
+function generatedModelInfo(p: BenchPacks): ModelInfo {
+  return {
+    name: 'bench-vit-b-32-fp32',
+    source: 'generated',
+    description: 'CLIP ViT-B/32-shaped image encoder, float32, random weights',
+    inputSize: VIT_B_32.imageSize,
+    embedDim: VIT_B_32.embedDim,
+    params: p.params,
+    imageOnnxBytes: p.imageBytes,
+    gmacsPerFrame: vitMacs(VIT_B_32).total / 1e9,
+    gflopPerFrame: vitFlops(VIT_B_32) / 1e9,
+    flopFormula: FORMULA,
+    seed: p.seed,
+  };
+}
+
+function cosines(a: Float32Array[], b: Float32Array[]): number[] {
+  return a.map((x, i) => x.reduce((s, v, k) => s + v * ((b[i] as Float32Array)[k] as number), 0));
+}
+
+export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise<BenchReport> {
+  const started = new Date();
+  const t0 = performance.now();
+  const plan = planFor(o);
+  const marks: { name: string; at: number }[] = [];
+  const step = (s: string) => {
+    marks.push({ name: s, at: performance.now() });
+    hooks.progress?.(s);
+  };
+  const check = () => {
+    if (hooks.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'bench interrupted');
+  };
+  const bins = await checkFfmpeg();
+  const machine = machineInfo(bins.version);
+  const dir = await mkdtemp(join(tmpdir(), 'clipstream-bench-'));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    let packs: BenchPacks | undefined;
+    let pack: ModelPack;
+    let model: ModelInfo;
+    if (o.model) {
+      pack = await loadModelPack(o.model);
+      model = await packModelInfo(pack, o);
+    } else {
+      step('building the benchmark model (ViT-B/32 shape, random weights)');
+      packs = await writeBenchPacks(join(dir, 'model'), VIT_B_32, {
+        seed: o.seed,
+        int8: o.int8,
+        texts: [...plan.queries, ...plan.captions],
+      });
+      pack = await loadModelPack(packs.fp32Dir);
+      model = generatedModelInfo(packs);
+    }
+    check();
+    step(`rendering the test video (${plan.video.width}x${plan.video.height}, ${plan.video.durationSec} s)`);
+    const video: RenderedVideo = await renderTestVideo(bins.ffmpeg, dir, plan.video);
+    check();
+
+    const embedder = await Embedder.open(pack, embedderOptions(o), silentLogger);
+    let embedderOpen = true;
+    const closeEmbedder = async () => {
+      if (embedderOpen) await embedder.close();
+      embedderOpen = false;
+    };
+    cleanups.push(closeEmbedder);
+    const provider = embedder.provider;
+    const flopsPerFrame = model.gflopPerFrame === null ? null : model.gflopPerFrame * 1e9;
+
+    step('MatMul peak');
+    const matmul = await matmulPeak(plan.matmulSizes, provider, o.threads, plan.matmulRepeat);
+    check();
+
+    const decode = [];
+    let frames: Uint8Array[] = [];
+    const keep = Math.max(...plan.embedBatches);
+    for (const s of plan.decodeSamplings) {
+      step(`decode + sample, ${describeSampling(s)}`);
+      const r = await decodeStage(
+        video.path,
+        embedder.input,
+        s,
+        plan.decodeRuns,
+        frames.length === 0 ? keep : 0,
+      );
+      decode.push(r.result);
+      if (frames.length === 0) frames = r.frames;
+      check();
+    }
+
+    const embed = await embedStage(
+      embedder,
+      frames,
+      plan.embedBatches,
+      flopsPerFrame,
+      plan.embedRepeat,
+      (b) => step(`embed, batch ${b}`),
+    );
+    check();
+
+    const setup = {
+      embedder,
+      path: video.path,
+      sampling: plan.sampling,
+      queries: plan.queries,
+      captions: plan.captions,
+      match: DEFAULT_MATCH_OPTIONS,
+      framesInFlight: o.framesInFlight,
+    };
+    step('end to end, one video');
+    const one = await endToEnd(setup, 1, hooks.signal);
+    step(`end to end, ${plan.concurrentVideos} videos at once`);
+    const many = await endToEnd(setup, plan.concurrentVideos, hooks.signal);
+    check();
+
+    let embedInt8: EmbedResult[] | undefined;
+    let int8Agreement: Measurements['int8Agreement'];
+    let int8EndToEnd: EndToEndResult | undefined;
+    if (packs?.int8Dir) {
+      step('int8 model');
+      const q = await Embedder.open(await loadModelPack(packs.int8Dir), embedderOptions(o), silentLogger);
+      try {
+        embedInt8 = await embedStage(q, frames, plan.embedBatches, flopsPerFrame, plan.embedRepeat, (b) =>
+          step(`embed int8, batch ${b}`),
+        );
+        const sample = frames.slice(0, 16);
+        const cos = cosines(await embedder.embedFramesNow(sample), await q.embedFramesNow(sample));
+        int8Agreement = {
+          frames: cos.length,
+          meanCosine: cos.reduce((a, b) => a + b, 0) / cos.length,
+          minCosine: Math.min(...cos),
+        };
+        step('end to end, one video, int8');
+        int8EndToEnd = (await endToEnd({ ...setup, embedder: q }, 1, hooks.signal, 'int8')).result;
+      } finally {
+        await q.close();
+      }
+      check();
+    }
+
+    step('match');
+    const texts = await embedder.embedTexts([...plan.queries, ...plan.captions]);
+    const nq = plan.queries.length;
+    const match = await matchStage(
+      one.track,
+      plan.queries.map((text, i) => ({ id: `q${i + 1}`, text, vectors: texts[i]! })),
+      plan.captions.map((text, i) => ({ text, vectors: texts[nq + i]! })),
+      calibrationFor(pack.manifest),
+      DEFAULT_MATCH_OPTIONS,
+      plan.matchRepeat,
+    );
+    check();
+
+    step('reference pipeline');
+    const refBase = {
+      ffmpeg: bins.ffmpeg,
+      path: video.path,
+      width: video.width,
+      height: video.height,
+      fps: video.fps,
+      sampleFps: plan.sampling.fps,
+      outWidth: pack.manifest.image.width,
+      outHeight: pack.manifest.image.height,
+    };
+    let reference: ReferenceResult;
+    if (packs) {
+      // Same weights with a float32 NCHW input; the pipeline's sessions are closed first so the
+      // two copies of the weights never compete for memory.
+      await closeEmbedder();
+      const S = VIT_B_32.imageSize;
+      const session = await ort.InferenceSession.create(
+        packs.referenceModel,
+        sessionOptionsLike(provider, o.threads),
+      );
+      try {
+        reference = await referencePipeline(
+          {
+            ...refBase,
+            norm: { mean: VIT_B_32.mean, std: VIT_B_32.std },
+            embedOne: (px) =>
+              session.run({ [FLOAT_INPUT]: new ort.Tensor('float32', px as Float32Array, [1, 3, S, S]) }),
+          },
+          hooks.signal,
+        );
+      } finally {
+        await session.release();
+      }
+    } else {
+      reference = await referencePipeline(
+        { ...refBase, embedOne: (px) => embedder.embedFramesNow([px as Uint8Array]) },
+        hooks.signal,
+      );
+    }
+    await closeEmbedder();
+
+    marks.push({ name: 'end', at: performance.now() });
+    const steps = marks
+      .slice(0, -1)
+      .map((m, i) => ({ step: m.name, sec: ((marks[i + 1] as typeof m).at - m.at) / 1000 }));
+    machine.loadAtEnd = load();
+    const notes = runNotes(provider, machine, model, !!embedInt8);
+    if (reference.frames !== one.result.frames) {
+      notes.push(
+        `The reference pipeline sampled ${reference.frames} frames, the real one ${one.result.frames}.`,
+      );
+    }
+    const measurements: Measurements = {
+      schema: BENCH_SCHEMA,
+      startedAt: started.toISOString(),
+      durationSec: (performance.now() - t0) / 1000,
+      mode: o.quick ? 'quick' : 'default',
+      machine,
+      runtime: {
+        provider,
+        intraOpThreads: o.threads,
+        batch: embedderOptions(o).batch,
+        framesInFlight: o.framesInFlight,
+      },
+      model,
+      video: {
+        width: video.width,
+        height: video.height,
+        fps: video.fps,
+        durationSec: video.durationSec,
+        gopSec: video.gopSec,
+        codec: video.codec,
+        bytes: video.bytes,
+        renderMs: video.renderMs,
+      },
+      sampling: describeSampling(plan.sampling),
+      matmul,
+      decode,
+      embed,
+      ...(embedInt8 ? { embedInt8 } : {}),
+      ...(int8Agreement ? { int8Agreement } : {}),
+      match,
+      endToEnd: [one.result, many.result, ...(int8EndToEnd ? [int8EndToEnd] : [])],
+      reference,
+      steps,
+      notes,
+    };
+    return { ...measurements, summary: summarise(measurements) };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    if (!o.keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    else hooks.kept?.(dir);
+  }
+}
+
+function runNotes(
+  provider: string,
+  machine: BenchReport['machine'],
+  model: ModelInfo,
+  int8: boolean,
+): string[] {
+  const notes: string[] = [];
+  if (provider === 'cpu') {
+    notes.push('CPU execution provider: no GPU was used in this run, so no CUDA figures are measured here.');
+  }
+  const busy = Math.max(machine.loadAtStart[0], machine.loadAtEnd?.[0] ?? 0);
+  if (busy > 0.5) {
+    notes.push(
+      `The machine was not quiet (1-minute load average up to ${busy.toFixed(2)} on ${machine.cores} CPUs): other work shared the cores and the figures are low and noisy.`,
+    );
+  }
+  if (model.source === 'generated') {
+    notes.push(
+      `Random weights (seed ${model.seed}); the text encoder is a token lookup, and texts are embedded and cached before the timed runs.`,
+    );
+  }
+  if (int8)
+    notes.push(
+      'int8 agreement is measured on random weights: it checks the graph, not accuracy on a real checkpoint.',
+    );
+  return notes;
+}

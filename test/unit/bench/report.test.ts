@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BENCH_SCHEMA,
+  parseBenchOptions,
+  planFor,
+  renderMarkdown,
+  renderText,
+  roundReport,
+  summarise,
+} from '../../../src/bench/index.js';
+import type { BenchReport, Measurements } from '../../../src/bench/index.js';
+import { median, perSecond, repeat, round } from '../../../src/bench/measure.js';
+import { nearestBatch } from '../../../src/bench/report.js';
+import { fmt } from '../../../src/bench/render.js';
+import { ClipstreamError } from '../../../src/errors.js';
+
+function measurements(over: Partial<Measurements> = {}): Measurements {
+  return {
+    schema: BENCH_SCHEMA,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationSec: 100,
+    mode: 'default',
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGiB: 8,
+      arch: 'x64',
+      platform: 'linux',
+      node: 'v20.0.0',
+      onnxruntime: '1.30.0',
+      ffmpeg: '5.1',
+      loadAtStart: [0.1, 0.2, 0.3],
+      loadAtEnd: [1, 1, 1],
+    },
+    runtime: {
+      provider: 'cpu',
+      intraOpThreads: 0,
+      batch: { maxBatch: 16, maxWaitMs: 10, maxQueued: 64 },
+      framesInFlight: 32,
+    },
+    model: {
+      name: 'm',
+      source: 'generated',
+      description: 'test model',
+      inputSize: 224,
+      embedDim: 512,
+      imageOnnxBytes: 1,
+      gmacsPerFrame: 4,
+      gflopPerFrame: 8,
+    },
+    video: {
+      width: 1280,
+      height: 720,
+      fps: 30,
+      durationSec: 60,
+      gopSec: 2,
+      codec: 'h264',
+      bytes: 1e6,
+      renderMs: 1,
+    },
+    sampling: 'fps 2',
+    matmul: [
+      { size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
+      { size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
+    ],
+    decode: [
+      { sampling: 'fps 2', frames: 120, runs: 2, medianMs: 4000, framesPerSec: 30 },
+      { sampling: 'keyframes', frames: 30, runs: 2, medianMs: 400, framesPerSec: 75 },
+    ],
+    embed: [
+      { batch: 1, runs: 10, medianMs: 100, framesPerSec: 10, gflops: 80 },
+      { batch: 16, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: 100 },
+    ],
+    match: { frames: 120, queries: 8, captions: 12, runs: 10, medianMs: 12, framesPerSec: 10000 },
+    endToEnd: [
+      { model: 'fp32', videos: 1, frames: 120, wallMs: 12000, framesPerSec: 10, timings: [] },
+      { model: 'fp32', videos: 2, frames: 240, wallMs: 21818, framesPerSec: 11, timings: [] },
+    ],
+    reference: {
+      description: 'ref',
+      decodedFrames: 1800,
+      frames: 120,
+      wallMs: 24000,
+      framesPerSec: 5,
+      breakdown: { decodeMs: 8000, preprocessMs: 1000, embedMs: 15000 },
+    },
+    steps: [{ step: 'a', sec: 1 }],
+    notes: ['a note'],
+    ...over,
+  };
+}
+
+describe('bench summary math', () => {
+  it('derives peak, embed share of peak, slowest stage, overlap and speed-up', () => {
+    const s = summarise(measurements());
+    assert.equal(s.peakGflops, 128);
+    assert.equal(s.embedAtPipelineBatch.batch, 16);
+    assert.equal(s.embedAtPipelineBatch.ofPeakPct, (100 * 100) / 128);
+    assert.equal(s.embedBestOfPeakPct, (100 * 100) / 128);
+    assert.deepEqual(s.stages, { decode: 30, embed: 12.5, match: 10000 });
+    assert.equal(s.slowestStage, 'embed');
+    assert.equal(s.slowestFramesPerSec, 12.5);
+    const serial = 1 / (1 / 30 + 1 / 12.5 + 1 / 10000);
+    assert.ok(Math.abs(s.serialFramesPerSec - serial) < 1e-12);
+    assert.equal(s.endToEndOfSlowestPct, 80);
+    assert.equal(s.concurrentOfSlowestPct, 88);
+    assert.ok(Math.abs(s.overlapRecoveredPct - (100 * (10 - serial)) / (12.5 - serial)) < 1e-9);
+    assert.equal(s.speedupOverReference, 2);
+    assert.equal(s.int8, undefined);
+  });
+
+  it('takes the decode figure at the end-to-end sampling and refuses to guess when it is missing', () => {
+    assert.throws(() => summarise(measurements({ sampling: 'fps 1' })), /no decode figure/);
+  });
+
+  it('uses the nearest measured batch when the pipeline batch was not measured', () => {
+    const rows = [{ batch: 1 }, { batch: 8 }, { batch: 32 }];
+    assert.equal(nearestBatch(rows, 16).batch, 8);
+    assert.equal(nearestBatch(rows, 30).batch, 32);
+    assert.throws(() => nearestBatch([], 1));
+  });
+
+  it('reports n/a shares when the model cost is unknown', () => {
+    const m = measurements({
+      embed: [{ batch: 16, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: null }],
+    });
+    const s = summarise(m);
+    assert.equal(s.embedAtPipelineBatch.ofPeakPct, null);
+    assert.equal(s.embedBestOfPeakPct, null);
+    assert.match(renderText({ ...m, summary: s }), /n\/a/);
+  });
+
+  it('summarises int8 against fp32 and the reference', () => {
+    const m = measurements({
+      embedInt8: [{ batch: 16, runs: 3, medianMs: 640, framesPerSec: 25, gflops: 200 }],
+      int8Agreement: { frames: 16, meanCosine: 0.999, minCosine: 0.998 },
+      endToEnd: [
+        ...measurements().endToEnd,
+        { model: 'int8', videos: 1, frames: 120, wallMs: 6000, framesPerSec: 20, timings: [] },
+      ],
+    });
+    const s = summarise(m);
+    assert.deepEqual(s.int8, {
+      embedFramesPerSec: 25,
+      embedSpeedupOverFp32: 2,
+      meanCosineToFp32: 0.999,
+      endToEndFramesPerSec: 20,
+      speedupOverReference: 4,
+    });
+    assert.equal(s.endToEndFramesPerSec, 10, 'the int8 row does not replace the fp32 figure');
+  });
+});
+
+describe('bench rendering', () => {
+  const m = measurements();
+  const report: BenchReport = { ...m, summary: summarise(m) };
+
+  it('prints machine info, every table and the summary', () => {
+    const t = renderText(report);
+    for (const s of [
+      'Test CPU',
+      'onnxruntime-node 1.30.0',
+      'provider cpu',
+      'MatMul peak',
+      '2048^3',
+      'Decode + sample',
+      'Embed alone',
+      'Match alone',
+      'End to end',
+      'Reference pipeline',
+      '78.1%',
+      '2x faster',
+      'a note',
+    ]) {
+      assert.ok(t.includes(s), `missing ${s}`);
+    }
+  });
+
+  it('renders Markdown tables with a header row and separator', () => {
+    const md = renderMarkdown(report);
+    assert.match(
+      md,
+      /\| size \| runs \| median ms \| GFLOP\/s \| best GFLOP\/s \|\n\| --- \| --- \| --- \| --- \| --- \|/,
+    );
+    assert.match(md, /\| 2048\^3 \| 5 \| 134 \| 128 \| 132 \|/);
+  });
+
+  it('formats numbers to 3 significant digits and rounds reports', () => {
+    assert.equal(fmt(12.345), '12.3');
+    assert.equal(fmt(0.012345), '0.0123');
+    assert.equal(fmt(12345.6), '12,346');
+    assert.equal(fmt(null), 'n/a');
+    assert.equal(fmt(Number.NaN), 'n/a');
+    assert.deepEqual(roundReport({ a: 1.23456789, b: 3, c: [2.000001] }), { a: 1.235, b: 3, c: [2] });
+    assert.equal(round(123456.7), 123457);
+  });
+});
+
+describe('bench measuring helpers', () => {
+  it('median, rate and repeat', async () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+    assert.ok(Number.isNaN(median([])));
+    assert.equal(perSecond(10, 500), 20);
+    let calls = 0;
+    const samples = await repeat(() => void calls++, { warmup: 2, minRuns: 3, minMs: 0, maxRuns: 10 });
+    assert.equal(samples.length, 3);
+    assert.equal(calls, 5);
+  });
+});
+
+describe('bench options', () => {
+  it('applies defaults and includes the pipeline batch size in the plan', () => {
+    const o = parseBenchOptions({});
+    assert.equal(o.quick, false);
+    assert.equal(o.batchSize, 16);
+    assert.deepEqual(planFor(o).embedBatches, [1, 8, 16, 32]);
+    assert.deepEqual(planFor({ quick: true, batchSize: 4 }).embedBatches, [1, 4, 8]);
+    assert.equal(planFor(o).video.width, 1280);
+  });
+
+  it('refuses bad options with a coded error', () => {
+    assert.throws(
+      () => parseBenchOptions({ threads: -1 }),
+      (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_BAD_ARGUMENT',
+    );
+    assert.throws(() => parseBenchOptions({ int8: true, model: 'x' }), /--int8/);
+  });
+});
