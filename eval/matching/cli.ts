@@ -3,12 +3,56 @@
  *
  *   node dist/eval/matching/cli.js [--videos 40] [--seed 7] [--fps 2] [--duration 30]
  *        [--model DIR] [--cache DIR] [--json FILE]
+ *   node dist/eval/matching/cli.js --fit-calibration [--write] [--videos N] [--seed S] ...
+ *        fits the pack's matching.calibration on a disjoint calibration set (and writes it)
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatError } from '../../src/errors.js';
-import { evaluate, reportTable, writeReport } from './evaluate.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fitCalibration } from './calibrate.js';
+import {
+  buildQueries,
+  evalSpecs,
+  evaluate,
+  openEvalEmbedder,
+  prepareRuns,
+  reportTable,
+  truthAt,
+  writeReport,
+} from './evaluate.js';
+
+/** Calibration seeds are offset far from evaluation seeds, so the two sets never share a video. */
+const CALIBRATION_SEED_OFFSET = 100_003;
+
+async function fit(o: { videos: number; seed: number; fps: number; durationSec: number; pairs: number; model?: string; cacheDir: string; write: boolean }): Promise<void> {
+  const specs = evalSpecs({ videos: o.videos, seed: o.seed + CALIBRATION_SEED_OFFSET, durationSec: o.durationSec });
+  const embedder = await openEvalEmbedder(o.model);
+  try {
+    const { runs } = await prepareRuns(specs, embedder, { cacheDir: o.cacheDir, fps: o.fps });
+    const texts = buildQueries(specs, o.pairs, o.seed + CALIBRATION_SEED_OFFSET);
+    const vecs = await embedder.embedTexts(texts);
+    const cal = fitCalibration(
+      runs.map((r) => ({ track: r.track, truth: (qi: number, t: number) => truthAt(r.spec, texts[qi]!, r.track.times[t]!) })),
+      vecs,
+    );
+    process.stdout.write(`${JSON.stringify({ calibration: cal, videos: runs.length, queries: texts.length })}\n`);
+    if (o.write) {
+      const path = join(embedder.pack.dir, 'model.json');
+      const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      manifest.matching = {
+        ...((manifest.matching as object | undefined) ?? {}),
+        calibration: cal,
+        calibrationSet: `shapes-world: ${runs.length} videos of ${o.durationSec} s, seeds ${o.seed + CALIBRATION_SEED_OFFSET}*1000+i, fps ${o.fps}`,
+      };
+      await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+      process.stdout.write(`wrote matching.calibration to ${path}\n`);
+    }
+  } finally {
+    await embedder.close();
+  }
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -21,6 +65,8 @@ async function main(): Promise<number> {
       model: { type: 'string' },
       cache: { type: 'string' },
       json: { type: 'string' },
+      'fit-calibration': { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -29,6 +75,20 @@ async function main(): Promise<number> {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} must be a positive number`);
     return n;
   };
+  const cacheDir = values.cache ?? join(tmpdir(), 'clipstream-eval-cache');
+  if (values['fit-calibration']) {
+    await fit({
+      videos: num('videos'),
+      seed: num('seed'),
+      fps: num('fps'),
+      durationSec: num('duration'),
+      pairs: num('pairs'),
+      ...(values.model ? { model: values.model } : {}),
+      cacheDir,
+      write: values.write,
+    });
+    return 0;
+  }
   const report = await evaluate({
     videos: num('videos'),
     seed: num('seed'),
@@ -36,7 +96,7 @@ async function main(): Promise<number> {
     durationSec: num('duration'),
     extraPairs: num('pairs'),
     ...(values.model ? { modelDir: values.model } : {}),
-    cacheDir: values.cache ?? join(tmpdir(), 'clipstream-eval-cache'),
+    cacheDir,
     progress: (l) => process.stderr.isTTY && process.stderr.write(`\r${l}   `),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');

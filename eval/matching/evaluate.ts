@@ -113,7 +113,7 @@ async function renderCached(spec: VideoSpec, dir: string): Promise<string> {
   return path;
 }
 
-interface VideoRun {
+export interface VideoRun {
   spec: VideoSpec;
   track: FrameTrack;
 }
@@ -182,20 +182,10 @@ function captionMatches(text: string, scene: VideoSpec['scenes'][number]): boole
   return q.objects.length === scene.objects.length && isQueryTrue(q, scene);
 }
 
-export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
-  const say = opts.progress ?? (() => undefined);
-  await mkdir(opts.cacheDir, { recursive: true });
-  const specs = evalSpecs(opts);
-  const t0 = performance.now();
-  const paths: string[] = [];
-  for (const [i, spec] of specs.entries()) {
-    paths.push(await renderCached(spec, opts.cacheDir));
-    say(`rendered ${i + 1}/${specs.length}`);
-  }
-  const tRender = performance.now();
-
-  const pack = await loadModelPack(opts.modelDir ?? BUNDLED_MODEL);
-  const embedder = await Embedder.open(
+/** Opens the pack the evaluation runs (the bundled one unless told otherwise). */
+export async function openEvalEmbedder(modelDir?: string): Promise<Embedder> {
+  const pack = await loadModelPack(modelDir ?? BUNDLED_MODEL);
+  return Embedder.open(
     pack,
     {
       runtime: { device: 'auto', intraOpThreads: 0, cudaDeviceId: 0 },
@@ -204,18 +194,52 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     },
     silentLogger,
   );
+}
+
+/** Renders (cached) and embeds a set of videos through the real pipeline. */
+export async function prepareRuns(
+  specs: readonly VideoSpec[],
+  embedder: Embedder,
+  opts: Pick<EvalOptions, 'cacheDir' | 'fps' | 'progress'>,
+): Promise<{ runs: VideoRun[]; renderSec: number; pipelineSec: number }> {
+  const say = opts.progress ?? (() => undefined);
+  await mkdir(opts.cacheDir, { recursive: true });
+  const t0 = performance.now();
+  const paths: string[] = [];
+  for (const [i, spec] of specs.entries()) {
+    paths.push(await renderCached(spec, opts.cacheDir));
+    say(`rendered ${i + 1}/${specs.length}`);
+  }
+  const t1 = performance.now();
+  const cal = calibrationFor(embedder.pack.manifest);
+  const runs: VideoRun[] = [];
+  for (const [i, path] of paths.entries()) {
+    const { track } = await processVideo(
+      { videoId: `eval-${i}`, uri: path, queries: [], captions: [], sampling: { strategy: 'fps', fps: opts.fps } },
+      { embedder, policy: { allowPrivateNetworks: false }, match: DEFAULT_MATCH_OPTIONS, calibration: cal, log: silentLogger },
+    );
+    runs.push({ spec: specs[i]!, track });
+    say(`embedded ${i + 1}/${paths.length}`);
+  }
+  return { runs, renderSec: (t1 - t0) / 1000, pipelineSec: (performance.now() - t1) / 1000 };
+}
+
+/** Truth of a query at a frame time: the scene showing at that time holds it. */
+export function truthAt(spec: VideoSpec, query: string, timeSec: number): boolean {
+  const spans = sceneSpans(spec);
+  const i = spans.findIndex((s) => timeSec >= s.startSec - 1e-6 && timeSec < s.endSec - 1e-6);
+  const scene = spec.scenes[i === -1 ? spec.scenes.length - 1 : i]!;
+  return isQueryTrue(query, scene);
+}
+
+export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
+  const specs = evalSpecs(opts);
+  const embedder = await openEvalEmbedder(opts.modelDir);
+  const pack = embedder.pack;
   const match: MatchOptions = { ...DEFAULT_MATCH_OPTIONS, ...opts.match };
   const cal = opts.calibration ?? calibrationFor(pack.manifest);
   try {
-    const runs: VideoRun[] = [];
-    for (const [i, path] of paths.entries()) {
-      const { track } = await processVideo(
-        { videoId: `eval-${i}`, uri: path, queries: [], captions: [], sampling: { strategy: 'fps', fps: opts.fps } },
-        { embedder, policy: { allowPrivateNetworks: false }, match, calibration: cal, log: silentLogger },
-      );
-      runs.push({ spec: specs[i]!, track });
-      say(`embedded ${i + 1}/${paths.length}`);
-    }
+    const { runs, renderSec, pipelineSec } = await prepareRuns(specs, embedder, opts);
     const tPipe = performance.now();
     const queryTexts = buildQueries(specs, opts.extraPairs, opts.seed);
     const bankTexts = captionBank();
@@ -242,8 +266,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       },
       variants: { combined: strip(combined), frameLevel: strip(frameLevel), fineGrained: strip(fineGrained) },
       seconds: {
-        render: round((tRender - t0) / 1000),
-        pipeline: round((tPipe - tRender) / 1000),
+        render: round(renderSec),
+        pipeline: round(pipelineSec),
         match: round((performance.now() - tPipe) / 1000),
       },
     };
