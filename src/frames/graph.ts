@@ -89,6 +89,9 @@ export const SQUARE_PIXELS_FILTERS: readonly string[] = [
   'setsar=1',
 ];
 
+/** Bucket units added before rounding down in fps sampling (see samplingFilters). */
+export const BUCKET_EPSILON = 1e-6;
+
 /**
  * The `select` filter for a sampling strategy. ffmpeg runs with -copyts, so `t` is the raw pts
  * in seconds; `startSec` (the container's start time) turns it into time from the start of the
@@ -99,8 +102,11 @@ export function samplingFilters(s: ResolvedSampling, startSec = 0): string[] {
     case 'fps': {
       // First frame of every 1/fps-second bucket of source time: keeps real frames and their
       // real timestamps, never drifts, correct for variable frame rate.
+      // BUCKET_EPSILON keeps a frame that sits exactly on a bucket boundary (k/fps) in bucket k
+      // although pts * time_base lands a hair below it in floating point.
       const f = num(s.fps);
-      const bucket = (v: string): string => `floor(${startSec === 0 ? v : `(${v}-${num(startSec)})`}*${f})`;
+      const bucket = (v: string): string =>
+        `floor(${startSec === 0 ? v : `(${v}-${num(startSec)})`}*${f}+${num(BUCKET_EPSILON)})`;
       return [`select='isnan(prev_selected_t)+gt(${bucket('t')},${bucket('prev_selected_t')})'`];
     }
     case 'keyframes':

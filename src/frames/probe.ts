@@ -151,7 +151,7 @@ export async function probe(src: ResolvedSource, opts: ProbeOptions = {}): Promi
       `source size ${src.sizeBytes} bytes exceeds the limit of ${limits.maxFileBytes} bytes`,
     );
   }
-  opts.signal?.throwIfAborted();
+  if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'probe aborted');
   const bin = await binaries();
   const args = [
     '-hide_banner',

@@ -123,40 +123,57 @@ export async function makeNotMedia(path: string): Promise<string> {
 export interface TruthFrame {
   /** Seconds from the container's start time. */
   timeSec: number;
+  /** Raw pts in seconds, computed as ffmpeg's filters compute it (pts * time base, in doubles). */
+  rawSec: number;
   key: boolean;
 }
 
-/** Every decoded video frame's time (pts minus the container start) and key flag, via ffprobe. */
-export async function probeFrames(path: string): Promise<TruthFrame[]> {
+export interface FramesTruth {
+  /** The container's start time in seconds. */
+  startSec: number;
+  frames: TruthFrame[];
+}
+
+/** Every decoded video frame's time and key flag, via ffprobe (integer pts and the time base). */
+export async function probeFrames(path: string): Promise<FramesTruth> {
   const out = await run(ffprobeBin(), [
     '-v',
     'error',
     '-select_streams',
     'V:0',
     '-show_entries',
-    'frame=best_effort_timestamp_time,key_frame:format=start_time',
+    'frame=best_effort_timestamp,key_frame:stream=time_base:format=start_time',
     '-of',
     'json',
     path,
   ]);
   const doc = JSON.parse(out) as {
-    frames: Array<{ best_effort_timestamp_time: string; key_frame: number }>;
+    frames: Array<{ best_effort_timestamp: number; key_frame: number }>;
+    streams: Array<{ time_base: string }>;
     format: { start_time?: string };
   };
-  const start = Number(doc.format.start_time ?? 0);
-  return doc.frames.map((f) => ({
-    timeSec: Number(f.best_effort_timestamp_time) - start,
-    key: f.key_frame === 1,
-  }));
+  const [num, den] = (doc.streams[0]?.time_base ?? '1/1').split('/').map(Number) as [number, number];
+  const tb = num / den;
+  const startSec = Number(doc.format.start_time ?? 0);
+  return {
+    startSec,
+    frames: doc.frames.map((f) => {
+      const rawSec = f.best_effort_timestamp * tb;
+      return { rawSec, timeSec: rawSec - startSec, key: f.key_frame === 1 };
+    }),
+  };
 }
 
-/** Which frames `fps` sampling must pick: the first frame of each 1/fps-second bucket. */
-export function expectedFpsSelection(frames: TruthFrame[], fps: number): number[] {
+/**
+ * Which frame times `fps` sampling must pick: the first frame of each 1/fps-second bucket,
+ * with the bucket computed the way the filter graph computes it.
+ */
+export function expectedFpsSelection(truth: FramesTruth, fps: number, epsilon = 1e-6): number[] {
   const out: number[] = [];
   let last: number | undefined;
-  for (const f of frames) {
-    // Times are printed with 6 decimals; nudge so an exact boundary does not fall just below.
-    const bucket = Math.floor(f.timeSec * fps + 1e-7);
+  for (const f of truth.frames) {
+    const x = truth.startSec === 0 ? f.rawSec : f.rawSec - truth.startSec;
+    const bucket = Math.floor(x * fps + epsilon);
     if (last === undefined || bucket > last) {
       out.push(f.timeSec);
       last = bucket;
@@ -166,17 +183,17 @@ export function expectedFpsSelection(frames: TruthFrame[], fps: number): number[
 }
 
 /**
- * Pids of live ffmpeg processes whose command line mentions `needle` (Linux /proc). A zombie has
+ * Pids of live ffmpeg (or ffprobe) processes whose command line mentions `needle` (Linux /proc). A zombie has
  * an empty command line, so check pids found earlier with `processExists` to catch those.
  */
-export async function ffmpegPids(needle: string): Promise<number[]> {
+export async function ffmpegPids(needle: string, binary: 'ffmpeg' | 'ffprobe' = 'ffmpeg'): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8');
       const argv0 = cmdline.split('\0')[0] ?? '';
-      if (/ffmpeg$/.test(argv0) && cmdline.includes(needle)) pids.push(Number(name));
+      if (argv0.endsWith(binary) && cmdline.includes(needle)) pids.push(Number(name));
     } catch {
       // gone while we looked
     }

@@ -51,13 +51,13 @@ describe('fit filters', () => {
 describe('sampling filters', () => {
   it('fps picks the first frame of each bucket by real pts', () => {
     assert.deepEqual(samplingFilters({ strategy: 'fps', fps: 2 }), [
-      "select='isnan(prev_selected_t)+gt(floor(t*2),floor(prev_selected_t*2))'",
+      "select='isnan(prev_selected_t)+gt(floor(t*2+0.000001),floor(prev_selected_t*2+0.000001))'",
     ]);
   });
 
   it('fps counts buckets from the container start time', () => {
     assert.deepEqual(samplingFilters({ strategy: 'fps', fps: 0.5 }, 1.4), [
-      "select='isnan(prev_selected_t)+gt(floor((t-1.4)*0.5),floor((prev_selected_t-1.4)*0.5))'",
+      "select='isnan(prev_selected_t)+gt(floor((t-1.4)*0.5+0.000001),floor((prev_selected_t-1.4)*0.5+0.000001))'",
     ]);
   });
 
@@ -115,7 +115,7 @@ describe('decode plan', () => {
   it('chains sampling, fit, rgb24 and the timestamp tap, and names the tap', () => {
     const plan = buildDecodePlan(fileSrc, square, settings, limits);
     assert.deepEqual(plan.filters, [
-      "select='isnan(prev_selected_t)+gt(floor(t*1),floor(prev_selected_t*1))'",
+      "select='isnan(prev_selected_t)+gt(floor(t*1+0.000001),floor(prev_selected_t*1+0.000001))'",
       'scale=64:64:force_original_aspect_ratio=decrease:flags=bicubic',
       'pad=64:64:(ow-iw)/2:(oh-ih)/2:black',
       'format=rgb24',

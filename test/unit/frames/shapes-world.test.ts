@@ -289,7 +289,11 @@ describe('drawing', () => {
       assert.deepEqual(px(200, 90), [...COLOURS.blue]);
       assert.deepEqual(px(5, 5), [128, 128, 128]);
       assert.deepEqual(px(60, 57), [128, 128, 128], 'above the apex stays background');
-      assert.deepEqual(px(33, 63), [128, 128, 128], 'the bounding box corner beside the apex stays background');
+      assert.deepEqual(
+        px(33, 63),
+        [128, 128, 128],
+        'the bounding box corner beside the apex stays background',
+      );
       assert.deepEqual(px(33, 117), [...COLOURS.red], 'near the base corner is inside');
     }
   });
