@@ -1,5 +1,5 @@
 /**
- * The shapes world (v1), as /work/shared/shapes-world.md defines it: specs of videos, a seeded
+ * The shapes world (v1), as the project's shapes-world specification (shapes-world.md, beside design.md) defines it: specs of videos, a seeded
  * generator that obeys every rule, captions, query truth and ground-truth moments. Pure; the
  * pixels are drawn by draw.ts and encoded by render.ts.
  */
