@@ -3,6 +3,7 @@
  *
  *   node dist/eval/shapes/render-cli.js --seed N --out FILE.mp4 [--truth FILE.json]
  *        [--width W --height H] [--fps F] [--scenes N] [--duration SEC] [--no-antialias]
+ *        [--preset X264_PRESET] [--crf N]
  *   node dist/eval/shapes/render-cli.js --demo --out FILE.mp4 [--truth FILE.json]
  */
 import { writeFile } from 'node:fs/promises';
@@ -14,7 +15,8 @@ import { type RandomSpecOptions, randomVideoSpec } from './world.js';
 import { truthDocument } from './truth.js';
 
 const USAGE = `usage: render-cli (--seed N | --demo) --out FILE.mp4 [--truth FILE.json]
-       [--width W --height H] [--fps F] [--scenes N] [--duration SEC] [--no-antialias]`;
+       [--width W --height H] [--fps F] [--scenes N] [--duration SEC] [--no-antialias]
+       [--preset X264_PRESET] [--crf N]`;
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -36,6 +38,8 @@ async function main(): Promise<number> {
       scenes: { type: 'string' },
       duration: { type: 'string' },
       'no-antialias': { type: 'boolean', default: false },
+      preset: { type: 'string' },
+      crf: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,7 +68,11 @@ async function main(): Promise<number> {
     spec = randomVideoSpec(int('seed', values.seed) ?? 0, opts);
   }
   const t0 = performance.now();
-  const result = await renderVideo(spec, values.out);
+  const crf = int('crf', values.crf);
+  const result = await renderVideo(spec, values.out, {
+    ...(values.preset !== undefined ? { preset: values.preset } : {}),
+    ...(crf !== undefined ? { crf } : {}),
+  });
   const ms = performance.now() - t0;
   if (values.truth !== undefined) {
     await writeFile(values.truth, JSON.stringify(truthDocument(spec), null, 2) + '\n');
