@@ -1,5 +1,5 @@
 /** A fixed, hand-written video of the shapes world for the demo and for readable tests. */
-import { COLOURS, type ColourName, type ObjectSpec, type ShapeName, type VideoSpec } from './world.js';
+import { COLOURS, type ColourName, type ObjectSpec, type ShapeName, type VideoSpec } from './spec.js';
 
 function obj(
   colour: ColourName,

@@ -7,7 +7,7 @@ import {
   type SceneSpec,
   type VideoSpec,
   positionAt,
-} from './world.js';
+} from './spec.js';
 
 /** Fills `out` (width * height * 3 bytes) with one frame. */
 export function drawFrame(

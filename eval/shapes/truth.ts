@@ -1,5 +1,6 @@
 /** The ground-truth document written beside a rendered video. */
-import { type VideoSpec, sceneCaption, sceneSpans, totalFrames } from './world.js';
+import { type VideoSpec, sceneSpans, totalFrames } from './spec.js';
+import { sceneCaption } from './words.js';
 
 export interface TruthScene {
   index: number;

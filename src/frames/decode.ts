@@ -80,7 +80,6 @@ class DecodeRun {
   private readonly done: Promise<void>;
   private stopReason: StopReason | undefined;
   private killTimer: NodeJS.Timeout | undefined;
-  private endTimer: NodeJS.Timeout | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
   private clockStartedAt = 0;
   private clockLeftMs: number;
@@ -180,7 +179,6 @@ class DecodeRun {
       await this.done;
     }
     clearTimeout(this.killTimer);
-    clearTimeout(this.endTimer);
   }
 
   private onStderr(line: string): void {
@@ -208,16 +206,9 @@ class DecodeRun {
     this.exitError = err;
     this.pauseClock();
     clearTimeout(this.killTimer);
-    if (!this.started) {
-      this.outEnded = true; // ffmpeg never ran, nothing will be piped
-    } else if (!this.outEnded) {
-      // The process is gone, so its stdout is at EOF; never wait forever for 'end'.
-      this.endTimer = setTimeout(() => {
-        this.outEnded = true;
-        this.notify();
-      }, 2000);
-      this.endTimer.unref();
-    }
+    // When ffmpeg never ran nothing will be piped. Otherwise its stdout reaches EOF once we have
+    // read what is left in the pipe, however long the consumer takes: never cut that short.
+    if (!this.started) this.outEnded = true;
     finish();
     this.notify();
   }
@@ -277,7 +268,8 @@ class DecodeRun {
 
   private failure(fallback: string): ClipstreamError {
     const line = this.tail.lastErrorLine();
-    const detail = this.exitError !== null && line !== undefined ? line : fallback;
+    const detail =
+      this.exitError !== null && line !== undefined ? line : (fallback.split('\n')[0] ?? fallback);
     return classifyFfmpegFailure('CLIPSTREAM_DECODE_FAILED', `ffmpeg failed: ${detail}`, detail);
   }
 

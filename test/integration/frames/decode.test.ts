@@ -78,6 +78,7 @@ before(async () => {
       [0.5, 24],
     ]),
     makeClip((clip.offset = p('offset.mp4')), { durationSec: 2, fps: 25, startOffsetSec: 5 }),
+    makeClip((clip.short = p('short.mp4')), { durationSec: 2, fps: 10 }),
     makeClip((clip.long = p('long.mp4')), { durationSec: 20, fps: 30, width: 96, height: 64 }),
     makeClip((clip.anamorphic = p('anamorphic.mp4')), {
       durationSec: 1,
@@ -310,6 +311,24 @@ describe('process lifecycle', () => {
     for (let r = await gen.next(); !r.done; r = await gen.next()) n++;
     assert.equal(n, 600, 'every frame arrives after the pause');
     assert.equal(await processExists(pid), false);
+  });
+
+  it('frames still in the pipe when ffmpeg exits all reach a slow consumer', async () => {
+    // Regression: a 2 s safety timer after ffmpeg's exit used to declare stdout ended while a
+    // consumer that held a frame had not yet read what was left in the pipe.
+    const { src, info } = await open(clip.short!);
+    const gen = decodeFrames(src, info, {
+      width: 64,
+      height: 64,
+      resize: 'stretch',
+      sampling: { strategy: 'fps', fps: 30 },
+    });
+    assert.equal((await gen.next()).done, false);
+    while ((await ffmpegPids(clip.short!)).length > 0) await sleep(50);
+    await sleep(2500);
+    let n = 1;
+    for (let r = await gen.next(); !r.done; r = await gen.next()) n++;
+    assert.equal(n, 20);
   });
 
   it('two decodes can run side by side', async () => {
