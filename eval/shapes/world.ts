@@ -1,5 +1,5 @@
 /**
- * The shapes world (v1), as /work/shared/shapes-world.md defines it: the front door for specs
+ * The shapes world (v1), as shapes-world.md (beside design.md) defines it: the front door for specs
  * (spec.ts), the seeded generator (generate.ts), the rules (rules.ts), and captions, queries and
  * ground truth (words.ts). The pixels are drawn by draw.ts and encoded by render.ts.
  */
