@@ -1,6 +1,7 @@
 /**
  * The shapes world (v1) as data: colours, shapes, backgrounds, the rules' numbers, the types of
- * a video spec, and its timeline (scene spans, object positions). See the shapes-world spec (shapes-world.md, beside design.md).
+ * a video spec, and its timeline (scene spans, object positions). See shapes-world.md (beside
+ * design.md).
  */
 
 export const COLOURS = {

@@ -1,6 +1,6 @@
 /**
- * The shapes world (v1), as shapes-world.md (beside design.md) defines it: the front door for specs
- * (spec.ts), the seeded generator (generate.ts), the rules (rules.ts), and captions, queries and
+ * The shapes world (v1), as shapes-world.md (beside design.md) defines it: the front door for
+ * specs (spec.ts), the seeded generator (generate.ts), the rules (rules.ts), and captions, queries and
  * ground truth (words.ts). The pixels are drawn by draw.ts and encoded by render.ts.
  */
 export { mulberry32 } from './prng.js';
