@@ -116,6 +116,8 @@ export async function startWorker(config: Readonly<Config>, name = 'w', extra: P
 }
 
 export interface Sent {
+  /** explicit partition; default: by key */
+  partition?: number;
   key: string | null;
   value: string | Buffer | null;
   headers?: IHeaders;
