@@ -136,11 +136,19 @@ function tables(r: BenchReport): Table[] {
 export function summaryLines(r: BenchReport): string[] {
   const s = r.summary;
   const e = s.embedAtPipelineBatch;
+  const embedCost =
+    e.gflops === null
+      ? ' (cost per frame unknown: no FLOP/s figures)'
+      : `, ${fmt(e.gflops)} GFLOP/s = ${pctText(e.ofPeakPct)} of the MatMul peak (best batch: ${pctText(s.embedBestOfPeakPct)})`;
+  const overlap =
+    s.overlapRecoveredPct === null
+      ? 'one stage dominates, so overlap has little to hide'
+      : `overlap recovered ${pctText(s.overlapRecoveredPct)} of the gap between none and perfect`;
   const lines = [
     `MatMul peak: ${fmt(s.peakGflops)} GFLOP/s.`,
-    `Embed at the pipeline's batch size (${e.batch}): ${fmt(e.framesPerSec)} frames/s, ${fmt(e.gflops)} GFLOP/s = ${pctText(e.ofPeakPct)} of the MatMul peak (best batch: ${pctText(s.embedBestOfPeakPct)}).`,
+    `Embed at the pipeline's batch size (${e.batch}): ${fmt(e.framesPerSec)} frames/s${embedCost}.`,
     `Stages alone at ${r.sampling}: decode ${fmt(s.stages.decode)}, embed ${fmt(s.stages.embed)}, match ${fmt(s.stages.match)} frames/s; slowest: ${s.slowestStage}.`,
-    `End to end, one video: ${fmt(s.endToEndFramesPerSec)} frames/s = ${pctText(s.endToEndOfSlowestPct)} of the slowest stage alone (no overlap would give ${fmt(s.serialFramesPerSec)} frames/s; overlap recovered ${pctText(s.overlapRecoveredPct)} of that gap).`,
+    `End to end, one video: ${fmt(s.endToEndFramesPerSec)} frames/s = ${pctText(s.endToEndOfSlowestPct)} of the slowest stage alone; with no overlap the stages would give ${fmt(s.serialFramesPerSec)} frames/s (${overlap}).`,
   ];
   if (s.concurrentOfSlowestPct !== null) {
     lines.push(
@@ -182,7 +190,10 @@ export function renderText(r: BenchReport): string {
   }
   out.push('', 'Summary', ...summaryLines(r).map((l) => `  ${l}`));
   if (r.notes.length > 0) out.push('', 'Notes', ...r.notes.map((n) => `  - ${n}`));
-  out.push('', `Steps (s): ${r.steps.map((x) => `${x.step} ${fmt(x.sec, 2)}`).join('; ')}`);
+  out.push(
+    '',
+    `Peak memory ${fmt(r.peakRssMiB)} MiB. Steps (s): ${r.steps.map((x) => `${x.step} ${fmt(x.sec, 2)}`).join('; ')}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

@@ -69,8 +69,12 @@ export interface Summary {
   endToEndOfSlowestPct: number;
   /** two videos at once sharing the batcher, as a share of the slowest stage alone */
   concurrentOfSlowestPct: number | null;
-  /** how much of the serial-to-slowest gap overlap recovered: (e2e - serial) / (slowest - serial) */
-  overlapRecoveredPct: number;
+  /**
+   * How much of the gap between no overlap and perfect overlap the pipeline recovered:
+   * (e2e - serial) / (slowest - serial); null when that gap is under 10% of the slowest stage
+   * (one stage dominates, so there is nothing for overlap to hide).
+   */
+  overlapRecoveredPct: number | null;
   referenceFramesPerSec: number;
   /** real pipeline (one video) over the reference pipeline */
   speedupOverReference: number;
@@ -103,6 +107,8 @@ export interface BenchReport {
   endToEnd: EndToEndResult[];
   reference: ReferenceResult;
   summary: Summary;
+  /** the benchmark process's peak resident memory, MiB (ffmpeg children not included) */
+  peakRssMiB: number;
   /** wall time of each step of the run, in order */
   steps: { step: string; sec: number }[];
   notes: string[];
@@ -152,7 +158,8 @@ export function summarise(m: Measurements): Summary {
     endToEndFramesPerSec: one.framesPerSec,
     endToEndOfSlowestPct: pct(one.framesPerSec, slowest),
     concurrentOfSlowestPct: many ? pct(many.framesPerSec, slowest) : null,
-    overlapRecoveredPct: pct(one.framesPerSec - serial, slowest - serial),
+    overlapRecoveredPct:
+      slowest - serial < 0.1 * slowest ? null : pct(one.framesPerSec - serial, slowest - serial),
     referenceFramesPerSec: m.reference.framesPerSec,
     speedupOverReference: one.framesPerSec / m.reference.framesPerSec,
   };

@@ -4,7 +4,7 @@
  * each stage alone, the pipeline end to end (one video, then several sharing the batcher) and
  * the straightforward reference pipeline, and derives the comparisons.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +21,8 @@ import type { EndToEndResult } from './e2e.js';
 import { load, machineInfo } from './machine.js';
 import { writeBenchPacks } from './models/pack.js';
 import type { BenchPacks } from './models/pack.js';
-import { FLOAT_INPUT, VIT_B_32, vitFlops, vitMacs } from './models/vit.js';
+import { FLOAT_INPUT, VIT_B_32 } from './models/vit.js';
+import { generatedModelInfo, packModelInfo } from './model-info.js';
 import { planFor } from './options.js';
 import type { BenchOptions } from './options.js';
 import { referencePipeline } from './reference.js';
@@ -48,10 +49,6 @@ export interface BenchHooks {
   readonly kept?: (dir: string) => void;
 }
 
-const FORMULA =
-  'MACs/frame = P*3p^2*W + L*(3TW^2 + 2T^2W + TW^2 + 2TWM) + WE; ' +
-  'P=49 patches, T=50 tokens, p=32, W=768, M=3072, L=12, E=512; FLOP = 2 x MACs';
-
 function embedderOptions(o: BenchOptions): EmbedderOptions {
   return {
     runtime: { device: o.device, intraOpThreads: o.threads, cudaDeviceId: 0 },
@@ -61,43 +58,6 @@ function embedderOptions(o: BenchOptions): EmbedderOptions {
       maxQueued: Math.max(o.batchSize, o.batchSize * 4),
     },
     textCacheSize: 4096,
-  };
-}
-
-async function packModelInfo(pack: ModelPack, o: BenchOptions): Promise<ModelInfo> {
-  const m = pack.manifest;
-  const src = `${String(m.provenance?.source ?? '')} ${m.name}`;
-  const b32 =
-    /vit-?b-?32|clip-vit-base-patch32/i.test(src) && m.image.height === 224 && m.image.width === 224;
-  const gflop = o.gflopPerFrame ?? (b32 ? vitFlops(VIT_B_32) / 1e9 : null);
-  return {
-    name: m.name,
-    source: 'pack',
-    description: `model pack ${m.name} (${m.image.width}x${m.image.height} input, ${m.embedDim}-d)`,
-    inputSize: m.image.height,
-    embedDim: m.embedDim,
-    imageOnnxBytes: (await stat(pack.paths.image)).size,
-    gmacsPerFrame: gflop === null ? null : gflop / 2,
-    gflopPerFrame: gflop,
-    ...(o.gflopPerFrame === undefined && b32
-      ? { flopFormula: `${FORMULA} (recognised as ViT-B/32 from its manifest)` }
-      : {}),
-  };
-}
-
-function generatedModelInfo(p: BenchPacks): ModelInfo {
-  return {
-    name: 'bench-vit-b-32-fp32',
-    source: 'generated',
-    description: 'CLIP ViT-B/32-shaped image encoder, float32, random weights',
-    inputSize: VIT_B_32.imageSize,
-    embedDim: VIT_B_32.embedDim,
-    params: p.params,
-    imageOnnxBytes: p.imageBytes,
-    gmacsPerFrame: vitMacs(VIT_B_32).total / 1e9,
-    gflopPerFrame: vitFlops(VIT_B_32) / 1e9,
-    flopFormula: FORMULA,
-    seed: p.seed,
   };
 }
 
@@ -143,6 +103,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     const video: RenderedVideo = await renderTestVideo(bins.ffmpeg, dir, plan.video);
     check();
 
+    step('loading the model');
     const embedder = await Embedder.open(pack, embedderOptions(o), silentLogger);
     let embedderOpen = true;
     const closeEmbedder = async () => {
@@ -322,6 +283,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       match,
       endToEnd: [one.result, many.result, ...(int8EndToEnd ? [int8EndToEnd] : [])],
       reference,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
       steps,
       notes,
     };

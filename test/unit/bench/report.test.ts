@@ -85,6 +85,7 @@ function measurements(over: Partial<Measurements> = {}): Measurements {
       framesPerSec: 5,
       breakdown: { decodeMs: 8000, preprocessMs: 1000, embedMs: 15000 },
     },
+    peakRssMiB: 1000,
     steps: [{ step: 'a', sec: 1 }],
     notes: ['a note'],
     ...over,
@@ -105,9 +106,17 @@ describe('bench summary math', () => {
     assert.ok(Math.abs(s.serialFramesPerSec - serial) < 1e-12);
     assert.equal(s.endToEndOfSlowestPct, 80);
     assert.equal(s.concurrentOfSlowestPct, 88);
-    assert.ok(Math.abs(s.overlapRecoveredPct - (100 * (10 - serial)) / (12.5 - serial)) < 1e-9);
+    assert.ok(Math.abs(s.overlapRecoveredPct! - (100 * (10 - serial)) / (12.5 - serial)) < 1e-9);
     assert.equal(s.speedupOverReference, 2);
     assert.equal(s.int8, undefined);
+  });
+
+  it('leaves the overlap share out when one stage dominates (nothing for overlap to hide)', () => {
+    const m = measurements({
+      decode: [{ sampling: 'fps 2', frames: 120, runs: 1, medianMs: 100, framesPerSec: 1200 }],
+    });
+    assert.equal(summarise(m).overlapRecoveredPct, null);
+    assert.match(renderText({ ...m, summary: summarise(m) }), /one stage dominates/);
   });
 
   it('takes the decode figure at the end-to-end sampling and refuses to guess when it is missing', () => {
