@@ -161,7 +161,7 @@ export function summaryLines(r: BenchReport): string[] {
   if (s.int8) {
     const q = s.int8;
     lines.push(
-      `int8 (dynamic quantisation): embed ${fmt(q.embedFramesPerSec)} frames/s at batch ${e.batch} (${fmt(q.embedSpeedupOverFp32)}x fp32), mean cosine to the fp32 embeddings ${q.meanCosineToFp32.toFixed(4)}` +
+      `int8 (dynamic quantisation): embed ${fmt(q.embedFramesPerSec)} frames/s at batch ${e.batch} (${fmt(q.embedSpeedupOverFp32)}x fp32), mean cosine to the fp32 embeddings ${q.meanCosineToFp32.toFixed(5)}` +
         (q.endToEndFramesPerSec === null
           ? '.'
           : `; end to end ${fmt(q.endToEndFramesPerSec)} frames/s, ${fmt(q.speedupOverReference)}x the reference pipeline.`),

@@ -177,11 +177,11 @@ export function summarise(m: Measurements): Summary {
   return summary;
 }
 
-/** Rounds every number in a report for output (3 significant digits, whole large numbers). */
+/** Rounds every number in a report for output (6 significant digits, whole large numbers). */
 export function roundReport<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value, (_k, v: unknown) =>
-      typeof v === 'number' && !Number.isInteger(v) ? round(v, 4) : v,
+      typeof v === 'number' && !Number.isInteger(v) ? round(v, 6) : v,
     ),
   ) as T;
 }

@@ -201,7 +201,7 @@ describe('bench rendering', () => {
     assert.equal(fmt(12345.6), '12,346');
     assert.equal(fmt(null), 'n/a');
     assert.equal(fmt(Number.NaN), 'n/a');
-    assert.deepEqual(roundReport({ a: 1.23456789, b: 3, c: [2.000001] }), { a: 1.235, b: 3, c: [2] });
+    assert.deepEqual(roundReport({ a: 1.23456789, b: 3, c: [2.0000001] }), { a: 1.23457, b: 3, c: [2] });
     assert.equal(round(123456.7), 123457);
   });
 });
