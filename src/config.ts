@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ClipstreamError } from './errors.js';
+import { DEFAULT_MATCH_OPTIONS } from './match/index.js';
+import type { MatchOptions } from './match/index.js';
 
 /**
  * Process configuration (design.md 3.4): flags override environment variables, which override
@@ -57,6 +59,21 @@ export const ConfigSchema = z.object({
   maxMessageBytes: intFrom(10_000, 100_000_000).default(1_000_000),
   /** Per-video decode limit, in seconds (ffmpeg is killed past it). */
   decodeTimeoutSec: intFrom(1, 86400).default(600),
+  // Matching thresholds (docs/matching.md); unset = the defaults of src/match/options.ts.
+  /** Smoothed probability a frame needs to be part of a moment, 0..1. */
+  momentThreshold: z.coerce.number().min(0).max(1).optional(),
+  /** Video-level score a query needs for `matched`, 0..1. */
+  matchThreshold: z.coerce.number().min(0).max(1).optional(),
+  /** Temporal smoothing window, seconds. */
+  smoothingSec: z.coerce.number().min(0).max(60).optional(),
+  /** Gaps shorter than this between moments are merged, seconds. */
+  mergeGapSec: z.coerce.number().min(0).max(600).optional(),
+  /** Moments shorter than this are dropped, seconds. */
+  minMomentSec: z.coerce.number().min(0).max(600).optional(),
+  /** Weight of word-level against sentence-level evidence, 0..1. */
+  wordWeight: z.coerce.number().min(0).max(1).optional(),
+  /** Cost of changing caption between consecutive frames (log-probability units). */
+  captionSwitchPenalty: z.coerce.number().min(0).max(100).optional(),
   /** HTTP port for /healthz, /readyz and /metrics; 0 disables. */
   httpPort: intFrom(0, 65535).default(9464),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -102,6 +119,13 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   shutdownGraceMs: 'CLIPSTREAM_SHUTDOWN_GRACE_MS',
   maxMessageBytes: 'CLIPSTREAM_MAX_MESSAGE_BYTES',
   decodeTimeoutSec: 'CLIPSTREAM_DECODE_TIMEOUT_SEC',
+  momentThreshold: 'CLIPSTREAM_MOMENT_THRESHOLD',
+  matchThreshold: 'CLIPSTREAM_MATCH_THRESHOLD',
+  smoothingSec: 'CLIPSTREAM_SMOOTHING_SEC',
+  mergeGapSec: 'CLIPSTREAM_MERGE_GAP_SEC',
+  minMomentSec: 'CLIPSTREAM_MIN_MOMENT_SEC',
+  wordWeight: 'CLIPSTREAM_WORD_WEIGHT',
+  captionSwitchPenalty: 'CLIPSTREAM_CAPTION_SWITCH_PENALTY',
   httpPort: 'CLIPSTREAM_HTTP_PORT',
   logLevel: 'CLIPSTREAM_LOG_LEVEL',
   logFormat: 'CLIPSTREAM_LOG_FORMAT',
@@ -149,3 +173,23 @@ export function loadConfig(
   }
   return Object.freeze(c);
 }
+
+/** The matching settings of a configuration: its overrides over the matcher's defaults. */
+export function matchOptionsOf(c: Readonly<Config>): MatchOptions {
+  const picked: Partial<MatchOptions> = {};
+  for (const k of MATCH_KEYS) {
+    const v = c[k];
+    if (v !== undefined) picked[k] = v;
+  }
+  return Object.freeze({ ...DEFAULT_MATCH_OPTIONS, ...picked });
+}
+
+const MATCH_KEYS = [
+  'momentThreshold',
+  'matchThreshold',
+  'smoothingSec',
+  'mergeGapSec',
+  'minMomentSec',
+  'wordWeight',
+  'captionSwitchPenalty',
+] as const satisfies readonly (keyof Config & keyof MatchOptions)[];

@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { loadConfig } from '../config.js';
+import { loadConfig, matchOptionsOf } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import type { Sampling } from '../frames/index.js';
 import { createLogger } from '../log.js';
-import { DEFAULT_MATCH_OPTIONS } from '../match/index.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
 import { parse, positiveNumber, readLines } from './common.js';
 import { toTable, toWebVtt } from './format.js';
@@ -92,7 +91,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         embedder,
         policy: { allowPrivateNetworks: config.allowPrivateNetworks, ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}) },
         limits: { timeoutMs: config.decodeTimeoutSec * 1000 },
-        match: DEFAULT_MATCH_OPTIONS,
+        match: matchOptionsOf(config),
         calibration: calibrationFor(embedder.pack.manifest),
         log,
         framesInFlight: config.maxFramesInFlight,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, matchOptionsOf } from '../../src/config.js';
+import { DEFAULT_MATCH_OPTIONS } from '../../src/match/index.js';
 import { ClipstreamError } from '../../src/errors.js';
 
 describe('configuration', () => {
@@ -27,5 +28,14 @@ describe('configuration', () => {
     bad({ brokers: 'x' }, {}, /^--brokers: /);
     bad({}, { CLIPSTREAM_MAX_VIDEOS_IN_FLIGHT: '0' }, /^CLIPSTREAM_MAX_VIDEOS_IN_FLIGHT: /);
     bad({}, { CLIPSTREAM_KAFKA_SASL_MECHANISM: 'plain' }, /needs CLIPSTREAM_KAFKA_SASL_USERNAME/);
+  });
+
+  it('matching thresholds are configuration: env overrides the matcher defaults, bad values stop', () => {
+    assert.deepEqual(matchOptionsOf(loadConfig({}, {})), DEFAULT_MATCH_OPTIONS);
+    const m = matchOptionsOf(loadConfig({}, { CLIPSTREAM_MATCH_THRESHOLD: '0.7', CLIPSTREAM_WORD_WEIGHT: '1' }));
+    assert.equal(m.matchThreshold, 0.7);
+    assert.equal(m.wordWeight, 1);
+    assert.equal(m.momentThreshold, DEFAULT_MATCH_OPTIONS.momentThreshold);
+    assert.throws(() => loadConfig({}, { CLIPSTREAM_MOMENT_THRESHOLD: '1.5' }), /CLIPSTREAM_MOMENT_THRESHOLD/);
   });
 });
