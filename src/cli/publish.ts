@@ -5,7 +5,7 @@ import { SpanKind, context, trace } from '@opentelemetry/api';
 import { loadConfig } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import { Publisher, buildEvent, createKafka } from '../ingest/index.js';
-import { createLogger } from '../log.js';
+import { createLogger, silentLogger } from '../log.js';
 import { SPAN, setupTelemetry, traceHeaders, tracer } from '../telemetry/index.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { parse, positiveNumber } from './common.js';
@@ -35,7 +35,10 @@ export function defaultVideoId(uri: string): string {
 function toUri(arg: string): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(arg)) return arg;
   if (isAbsolute(arg)) return pathToFileURL(arg).href;
-  throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `give a URI or an absolute path, got '${arg}' (the worker resolves paths on its own machine)`);
+  throw new ClipstreamError(
+    'CLIPSTREAM_BAD_ARGUMENT',
+    `give a URI or an absolute path, got '${arg}' (the worker resolves paths on its own machine)`,
+  );
 }
 
 export async function publishCommand(argv: string[]): Promise<number> {
@@ -45,16 +48,28 @@ export async function publishCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', 'publish needs exactly one video URI (see clipstream publish --help)');
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      'publish needs exactly one video URI (see clipstream publish --help)',
+    );
   }
   const uri = toUri(positionals[0] as string);
   const fps = positiveNumber(values.fps, '--fps');
   const strategy = values.sampling ?? (fps !== undefined ? 'fps' : undefined);
   if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `--sampling must be fps, keyframes or scene, got '${strategy}'`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
+    );
   }
-  if (fps !== undefined && strategy !== 'fps') throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
-  const config = loadConfig({ brokers: values.brokers, inputTopic: values.topic, logLevel: 'warn', logFormat: 'text' });
+  if (fps !== undefined && strategy !== 'fps')
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
+  const config = loadConfig({
+    brokers: values.brokers,
+    inputTopic: values.topic,
+    logLevel: 'warn',
+    logFormat: 'text',
+  });
   const log = createLogger({ level: config.logLevel, format: 'text' });
   const videoId = values.id ?? defaultVideoId(uri);
   let event;
@@ -64,12 +79,23 @@ export async function publishCommand(argv: string[]): Promise<number> {
       uri,
       queries: (values.query ?? []).map((text, i) => ({ id: `q${i + 1}`, text })),
       captions: values.caption ?? [],
-      ...(strategy ? { sampling: { strategy: strategy as 'fps' | 'keyframes' | 'scene', ...(fps !== undefined ? { fps } : {}) } } : {}),
+      ...(strategy
+        ? {
+            sampling: {
+              strategy: strategy as 'fps' | 'keyframes' | 'scene',
+              ...(fps !== undefined ? { fps } : {}),
+            },
+          }
+        : {}),
     });
   } catch (err) {
     // Same checks as the worker's, reported as what they are: a bad argument here.
     const e = err as ClipstreamError;
-    throw new ClipstreamError(e.code === 'CLIPSTREAM_BAD_TEXT' ? 'CLIPSTREAM_BAD_TEXT' : 'CLIPSTREAM_BAD_ARGUMENT', e.message, { cause: err });
+    throw new ClipstreamError(
+      e.code === 'CLIPSTREAM_BAD_TEXT' ? 'CLIPSTREAM_BAD_TEXT' : 'CLIPSTREAM_BAD_ARGUMENT',
+      e.message,
+      { cause: err },
+    );
   }
 
   // Spans leave the process only when an OTLP endpoint is set; then the event carries the
@@ -78,7 +104,9 @@ export async function publishCommand(argv: string[]): Promise<number> {
   if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
     telemetry = await setupTelemetry({ serviceName: 'clipstream-publish', log });
   }
-  const kafka = createKafka({ ...config }, log);
+  // kafkajs' own warnings (retries, reconnects) would break the one-line error contract; what
+  // fails is reported by the coded error this command throws.
+  const kafka = createKafka(config, silentLogger);
   const admin = kafka.admin();
   const publisher = new Publisher(kafka);
   const span = tracer().startSpan(SPAN.publish, {
@@ -90,11 +118,18 @@ export async function publishCommand(argv: string[]): Promise<number> {
       await admin.connect();
       const topics = await admin.listTopics();
       if (!topics.includes(config.inputTopic)) {
-        throw new ClipstreamError('CLIPSTREAM_TOPIC_MISSING', `topic ${config.inputTopic} does not exist (start a worker once to create it)`);
+        throw new ClipstreamError(
+          'CLIPSTREAM_TOPIC_MISSING',
+          `topic ${config.inputTopic} does not exist (start a worker once to create it)`,
+        );
       }
     } catch (err) {
       if (err instanceof ClipstreamError) throw err;
-      throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`, { cause: err });
+      throw new ClipstreamError(
+        'CLIPSTREAM_KAFKA_UNAVAILABLE',
+        `cannot reach Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     await publisher.connect();
     const headers = traceHeaders(trace.setSpan(context.active(), span));

@@ -37,7 +37,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.stdout.write(WORKER_USAGE);
     return 0;
   }
-  if (positionals.length > 0) throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `worker takes no arguments, got '${positionals[0]}'`);
+  if (positionals.length > 0)
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `worker takes no arguments, got '${positionals[0]}'`,
+    );
   const config = loadConfig({
     brokers: values.brokers,
     inputTopic: values['input-topic'],
@@ -47,8 +51,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
     group: values.group,
     model: values.model,
   });
-  const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'clipstream-worker' } });
+  const version = (
+    JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    base: { service: 'clipstream-worker' },
+  });
 
   let stopReason: string | undefined;
   let exitCode = EXIT_OK;
@@ -108,7 +118,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
       // Stopped while the model was loading: let it finish loading, then release it.
       embedder = await opening.catch(() => undefined);
     } else {
-      worker = new Worker({ config, embedder, log, instruments, onFatal: () => stop('consumer failed', EXIT_FAILED) });
+      worker = new Worker({
+        config,
+        embedder,
+        log,
+        instruments,
+        onFatal: () => stop('consumer failed', EXIT_FAILED),
+      });
       const starting = worker.start();
       await Promise.race([starting, stopped]);
       if (stopReason === undefined) await starting;
@@ -121,13 +137,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
 
   // Shutdown, in order, each step on its own: the worker (stop fetching, drain or abort, commit,
   // leave the group, flush the producer), the model sessions, telemetry, the HTTP server.
-  const deadline = setTimeout(
-    () => {
-      log.error('shutdown overran its deadline: exiting', { deadlineMs: config.shutdownGraceMs + 9000 });
-      process.exit(EXIT_FAILED);
-    },
-    config.shutdownGraceMs + 9000,
-  );
+  const deadline = setTimeout(() => {
+    log.error('shutdown overran its deadline: exiting', { deadlineMs: config.shutdownGraceMs + 9000 });
+    process.exit(EXIT_FAILED);
+  }, config.shutdownGraceMs + 9000);
   deadline.unref();
   const t0 = Date.now();
   const step = async (what: string, fn: () => Promise<unknown>) => {

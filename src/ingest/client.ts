@@ -31,7 +31,9 @@ export function kafkaConfig(s: KafkaSettings, log: Logger): KafkaConfig {
       try {
         ca = readFileSync(s.sslCaFile, 'utf8');
       } catch (err) {
-        throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `cannot read the Kafka CA file ${s.sslCaFile}`, { cause: err });
+        throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `cannot read the Kafka CA file ${s.sslCaFile}`, {
+          cause: err,
+        });
       }
     }
     ssl = { rejectUnauthorized: s.sslRejectUnauthorized, ...(ca ? { ca: [ca] } : {}) };
@@ -70,7 +72,10 @@ function routeLog(entry: LogEntry, log: Logger): void {
   // kafkajs warns that an idempotent producer with bounded retries may break exactly-once. We
   // promise at-least-once: a send that gives up hands its event back and the result is sent
   // again, with the same resultId. The warning would only mislead operators.
-  if (entry.namespace === 'Producer' && String(message).startsWith('Limiting retries for the idempotent producer')) {
+  if (
+    entry.namespace === 'Producer' &&
+    String(message).startsWith('Limiting retries for the idempotent producer')
+  ) {
     log.debug(line, extra);
     return;
   }

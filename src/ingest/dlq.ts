@@ -43,7 +43,8 @@ function headerBytes(headers: IHeaders | undefined): number {
   for (const [k, v] of Object.entries(headers ?? {})) {
     n += Buffer.byteLength(k);
     const values = Array.isArray(v) ? v : [v];
-    for (const x of values) n += x === undefined ? 0 : Buffer.isBuffer(x) ? x.length : Buffer.byteLength(String(x));
+    for (const x of values)
+      n += x === undefined ? 0 : Buffer.isBuffer(x) ? x.length : Buffer.byteLength(String(x));
   }
   return n;
 }
@@ -70,7 +71,11 @@ export function buildDlqMessage(
   const value = original.value;
   if (value) {
     const budget =
-      maxMessageBytes - ENVELOPE_BYTES - Buffer.byteLength(message) - headerBytes(original.headers) - (original.key?.length ?? 0);
+      maxMessageBytes -
+      ENVELOPE_BYTES -
+      Buffer.byteLength(message) -
+      headerBytes(original.headers) -
+      (original.key?.length ?? 0);
     const maxRaw = Math.max(0, Math.floor(budget / 4) * 3);
     if (value.length <= maxRaw) {
       record.value = value.toString('base64');

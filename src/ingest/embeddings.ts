@@ -44,9 +44,17 @@ function littleEndianBase64(values: Float32Array): string {
 }
 
 /** Splits a video's frame track into chunk messages, in frame order. */
-export function embeddingChunks(result: ResultDocument, track: FrameTrack, maxMessageBytes: number): EmbeddingsChunk[] {
+export function embeddingChunks(
+  result: ResultDocument,
+  track: FrameTrack,
+  maxMessageBytes: number,
+): EmbeddingsChunk[] {
   const D = track.dim;
-  const idBytes = 2 * (Buffer.byteLength(result.videoId) + Buffer.byteLength(result.resultId) + Buffer.byteLength(result.model.name));
+  const idBytes =
+    2 *
+    (Buffer.byteLength(result.videoId) +
+      Buffer.byteLength(result.resultId) +
+      Buffer.byteLength(result.model.name));
   const per = framesPerChunk(D, maxMessageBytes, idBytes);
   const count = Math.max(1, Math.ceil(track.count / per));
   const chunks: EmbeddingsChunk[] = [];
@@ -71,7 +79,9 @@ export function embeddingChunks(result: ResultDocument, track: FrameTrack, maxMe
 }
 
 /** Decodes a chunk's embeddings (for consumers and tests). */
-export function decodeEmbeddings(chunk: Pick<EmbeddingsChunk, 'embeddings' | 'frames' | 'model'>): Float32Array {
+export function decodeEmbeddings(
+  chunk: Pick<EmbeddingsChunk, 'embeddings' | 'frames' | 'model'>,
+): Float32Array {
   const bytes = Buffer.from(chunk.embeddings, 'base64');
   const out = new Float32Array(chunk.frames * chunk.model.embedDim);
   for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);

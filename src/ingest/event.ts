@@ -75,8 +75,10 @@ export function checkText(value: string, where: string): void {
       `${where} is too long (${value.length} > ${EVENT_LIMITS.maxTextLength} characters)`,
     );
   }
-  if (CONTROL.test(value)) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} contains control characters`);
-  if (LONE_SURROGATE.test(value)) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} is not well-formed Unicode`);
+  if (CONTROL.test(value))
+    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} contains control characters`);
+  if (LONE_SURROGATE.test(value))
+    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} is not well-formed Unicode`);
 }
 
 function describeIssue(err: z.ZodError): string {
@@ -105,7 +107,10 @@ export function samplingOf(event: VideoEvent): Sampling {
 export function validateEvent(value: unknown): ParsedEvent {
   const r = VideoEventSchema.safeParse(value);
   if (!r.success) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_EVENT', `not a ${VIDEO_EVENT_SCHEMA} event: ${describeIssue(r.error)}`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_EVENT',
+      `not a ${VIDEO_EVENT_SCHEMA} event: ${describeIssue(r.error)}`,
+    );
   }
   const e = r.data;
   const queries = (e.queries ?? []).map((q, i) => {

@@ -14,7 +14,16 @@ import type { Logger } from '../log.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { processVideo } from '../pipeline/index.js';
 import type { VideoOutcome } from '../pipeline/index.js';
-import { ATTR, OUTCOME, STAGE, createTrace, extractContext, markError, startVideoSpan, traceHeaders } from '../telemetry/index.js';
+import {
+  ATTR,
+  OUTCOME,
+  STAGE,
+  createTrace,
+  extractContext,
+  markError,
+  startVideoSpan,
+  traceHeaders,
+} from '../telemetry/index.js';
 import type { Instruments, TraceFn } from '../telemetry/index.js';
 import { buildDlqMessage } from './dlq.js';
 import { embeddingChunks } from './embeddings.js';
@@ -87,7 +96,9 @@ export class EventHandler {
     const log = this.d.log.child({ topic, partition, offset: message.offset });
     let outcome: string = OUTCOME.handedBack;
     try {
-      const result = await this.run(delivery, signal, trace, log, (key, value) => span.setAttribute(key, value));
+      const result = await this.run(delivery, signal, trace, log, (key, value) =>
+        span.setAttribute(key, value),
+      );
       outcome = result;
       return result;
     } catch (err) {
@@ -121,7 +132,10 @@ export class EventHandler {
     annotate(ATTR.videoId, event.videoId);
     const { queries, dropped } = withStanding(event.queries, this.d.standing.list());
     if (dropped > 0) {
-      log.warn('standing queries did not fit in the query limit and were left out of this video', { videoId: event.videoId, dropped });
+      log.warn('standing queries did not fit in the query limit and were left out of this video', {
+        videoId: event.videoId,
+        dropped,
+      });
     }
     const request = { ...event, queries };
 
@@ -172,7 +186,10 @@ export class EventHandler {
     if (Buffer.byteLength(value) > limit) {
       return this.deadLetter(
         delivery,
-        new ClipstreamError('CLIPSTREAM_RESULT_TOO_LARGE', `the result has ${Buffer.byteLength(value)} bytes, more than ${limit}`),
+        new ClipstreamError(
+          'CLIPSTREAM_RESULT_TOO_LARGE',
+          `the result has ${Buffer.byteLength(value)} bytes, more than ${limit}`,
+        ),
         trace,
         log,
       );
@@ -185,7 +202,12 @@ export class EventHandler {
           // Before the result, in the same acknowledged send: whoever sees a result can find its
           // embeddings.
           for (const chunk of embeddingChunks(result, track, limit)) {
-            messages.push({ topic: this.d.settings.embeddingsTopic, key: result.videoId, value: JSON.stringify(chunk), headers });
+            messages.push({
+              topic: this.d.settings.embeddingsTopic,
+              key: result.videoId,
+              value: JSON.stringify(chunk),
+              headers,
+            });
           }
         }
         messages.push({ topic: this.d.settings.outputTopic, key: result.videoId, value, headers });
@@ -215,14 +237,26 @@ export class EventHandler {
     if (this.d.settings.mediaRoot) return;
     const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
     if (scheme === undefined || scheme === 'file') {
-      throw new ClipstreamError('CLIPSTREAM_URI_REFUSED', 'local files are refused: the worker has no media root (CLIPSTREAM_MEDIA_ROOT)');
+      throw new ClipstreamError(
+        'CLIPSTREAM_URI_REFUSED',
+        'local files are refused: the worker has no media root (CLIPSTREAM_MEDIA_ROOT)',
+      );
     }
   }
 
-  private async deadLetter(delivery: Delivery, error: ClipstreamError, trace: TraceFn, log: Logger): Promise<Outcome> {
+  private async deadLetter(
+    delivery: Delivery,
+    error: ClipstreamError,
+    trace: TraceFn,
+    log: Logger,
+  ): Promise<Outcome> {
     const { topic, partition, message } = delivery;
     const source = { topic, partition, offset: message.offset };
-    const original = { key: message.key ?? null, value: message.value ?? null, headers: message.headers as IHeaders | undefined };
+    const original = {
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: message.headers as IHeaders | undefined,
+    };
     await trace(STAGE.dlq, async () => {
       const record = buildDlqMessage(error, source, original, this.d.settings.maxMessageBytes);
       try {
@@ -231,16 +265,27 @@ export class EventHandler {
         // The broker allows less than we were told: keep the record, drop the original bytes,
         // rather than block the partition on a record that can never be written.
         if (toClipstreamError(err).code !== 'CLIPSTREAM_RESULT_TOO_LARGE') throw err;
-        const bare = buildDlqMessage(error, source, { key: original.key, value: null }, this.d.settings.maxMessageBytes);
+        const bare = buildDlqMessage(
+          error,
+          source,
+          { key: original.key, value: null },
+          this.d.settings.maxMessageBytes,
+        );
         const json = JSON.parse(bare.value) as Record<string, unknown>;
         json.valueTruncated = true;
         json.valueBytes = original.value?.length ?? 0;
-        await this.d.publisher.send([{ topic: this.d.settings.dlqTopic, key: bare.key, value: JSON.stringify(json), headers: {} }]);
+        await this.d.publisher.send([
+          { topic: this.d.settings.dlqTopic, key: bare.key, value: JSON.stringify(json), headers: {} },
+        ]);
       }
     });
     await this.commit(delivery, trace);
     this.d.instruments.dlq.add(1, { [ATTR.errorCode]: error.code });
-    log.warn('event sent to the DLQ', { code: error.code, error: error.message, key: message.key?.toString('utf8').slice(0, 256) });
+    log.warn('event sent to the DLQ', {
+      code: error.code,
+      error: error.message,
+      key: message.key?.toString('utf8').slice(0, 256),
+    });
     return 'dlq';
   }
 
@@ -250,9 +295,13 @@ export class EventHandler {
       try {
         await this.d.commit(delivery.topic, delivery.partition, next);
       } catch (err) {
-        throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `committing offset ${next} failed: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new ClipstreamError(
+          'CLIPSTREAM_KAFKA_UNAVAILABLE',
+          `committing offset ${next} failed: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
     });
   }

@@ -1,6 +1,14 @@
 export { Worker } from './worker.js';
 export type { WorkerOptions, WorkerStats } from './worker.js';
-export { VIDEO_EVENT_SCHEMA, EVENT_LIMITS, VideoEventSchema, parseEvent, validateEvent, buildEvent, checkText } from './event.js';
+export {
+  VIDEO_EVENT_SCHEMA,
+  EVENT_LIMITS,
+  VideoEventSchema,
+  parseEvent,
+  validateEvent,
+  buildEvent,
+  checkText,
+} from './event.js';
 export type { VideoEvent, ParsedEvent } from './event.js';
 export { DLQ_SCHEMA, buildDlqMessage } from './dlq.js';
 export type { DlqRecord, DlqMessage, SourcePosition } from './dlq.js';

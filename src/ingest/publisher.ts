@@ -47,7 +47,11 @@ export class Publisher {
       await this.producer.connect();
       this.connected = true;
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `producer cannot connect: ${(err as Error).message}`, { cause: err });
+      throw new ClipstreamError(
+        'CLIPSTREAM_KAFKA_UNAVAILABLE',
+        `producer cannot connect: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -73,13 +77,21 @@ export class Publisher {
     } catch (err) {
       const types = causeTypes(err);
       if (types.some((t) => TOO_LARGE.has(t))) {
-        throw new ClipstreamError('CLIPSTREAM_RESULT_TOO_LARGE', `the broker refused a message as too large (${types.join(', ')})`, {
-          cause: err,
-        });
+        throw new ClipstreamError(
+          'CLIPSTREAM_RESULT_TOO_LARGE',
+          `the broker refused a message as too large (${types.join(', ')})`,
+          {
+            cause: err,
+          },
+        );
       }
-      throw new ClipstreamError('CLIPSTREAM_PUBLISH_FAILED', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_PUBLISH_FAILED',
+        `publishing to ${[...byTopic.keys()].join(', ')} failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

@@ -60,9 +60,13 @@ export class QueryReader {
         if (high > BigInt(p.low)) this.targets.set(p.partition, high);
       }
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot read the end offsets of ${this.opts.topic}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_KAFKA_UNAVAILABLE',
+        `cannot read the end offsets of ${this.opts.topic}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -92,10 +96,13 @@ export class QueryReader {
     const timeout = this.opts.catchUpTimeoutMs ?? 60_000;
     this.timer = setTimeout(() => {
       if (this.caughtUpFlag) return;
-      this.log.warn('standing queries: did not reach the start-up end offsets in time; going on with what was read', {
-        topic: this.opts.topic,
-        waitedMs: timeout,
-      });
+      this.log.warn(
+        'standing queries: did not reach the start-up end offsets in time; going on with what was read',
+        {
+          topic: this.opts.topic,
+          waitedMs: timeout,
+        },
+      );
       this.markCaughtUp();
     }, timeout);
     this.timer.unref();

@@ -37,7 +37,11 @@ export type Decision =
  * retries of many events spread out yet never collapse to zero. `attempt` is the attempt that
  * just failed (1-based); `random` returns [0, 1).
  */
-export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   const half = exp / 2;
   return Math.round(half + half * Math.min(1, Math.max(0, random())));
@@ -78,4 +82,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Rejects with CLIPSTREAM_INTERNAL when `p` takes longer than `ms` (shutdown steps). */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ClipstreamError('CLIPSTREAM_INTERNAL', `${what} took longer than ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -27,10 +27,15 @@ export class StandingQueries {
    * Applies one record of the queries topic. An invalid record (no key, key too long, not a
    * query record, bad text) changes nothing and returns 'invalid' with a reason for the log.
    */
-  apply(key: Buffer | string | null | undefined, value: Buffer | null | undefined): { outcome: ApplyOutcome; reason?: string } {
+  apply(
+    key: Buffer | string | null | undefined,
+    value: Buffer | null | undefined,
+  ): { outcome: ApplyOutcome; reason?: string } {
     const id = key === null || key === undefined ? '' : typeof key === 'string' ? key : decode(key);
-    if (id === undefined || id.length === 0) return { outcome: 'invalid', reason: 'record has no usable key (the query id)' };
-    if (id.length > EVENT_LIMITS.maxIdLength) return { outcome: 'invalid', reason: `query id longer than ${EVENT_LIMITS.maxIdLength} characters` };
+    if (id === undefined || id.length === 0)
+      return { outcome: 'invalid', reason: 'record has no usable key (the query id)' };
+    if (id.length > EVENT_LIMITS.maxIdLength)
+      return { outcome: 'invalid', reason: `query id longer than ${EVENT_LIMITS.maxIdLength} characters` };
     if (value === null || value === undefined) {
       if (this.byId.delete(id)) this.sorted = undefined;
       return { outcome: 'deleted' };

@@ -33,7 +33,7 @@ function errorTypes(err: unknown): string[] {
   return [...(e.type ? [e.type] : []), ...(e.errors ?? []).flatMap(errorTypes)];
 }
 
-/** Names of the requirements missing from the cluster, after creating them when allowed. */
+/** Makes sure every required topic exists: creates the missing ones when allowed, else throws CLIPSTREAM_TOPIC_MISSING. */
 export async function ensureTopics(
   admin: Admin,
   required: readonly TopicRequirement[],
@@ -44,7 +44,11 @@ export async function ensureTopics(
   try {
     existing = new Set(await admin.listTopics());
   } catch (err) {
-    throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot list topics: ${(err as Error).message}`, { cause: err });
+    throw new ClipstreamError(
+      'CLIPSTREAM_KAFKA_UNAVAILABLE',
+      `cannot list topics: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const missing = dedupe(required).filter((r) => !existing.has(r.topic));
   if (missing.length === 0) return;
@@ -68,15 +72,27 @@ export async function ensureTopics(
     if (types.length > 0 && types.every((t) => t === 'TOPIC_ALREADY_EXISTS')) return; // another worker won the race
     const why = types.find((t) => NOT_ALLOWED.has(t));
     if (why) {
-      throw new ClipstreamError('CLIPSTREAM_TOPIC_MISSING', `topics ${names} do not exist and could not be created (${why})`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_TOPIC_MISSING',
+        `topics ${names} do not exist and could not be created (${why})`,
+        {
+          cause: err,
+        },
+      );
     }
-    throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `creating topics ${names} failed: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ClipstreamError(
+      'CLIPSTREAM_KAFKA_UNAVAILABLE',
+      `creating topics ${names} failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
-  log.info('created topics', { topics: missing.map((m) => m.topic), partitions: settings.partitions, replication: settings.replication });
+  log.info('created topics', {
+    topics: missing.map((m) => m.topic),
+    partitions: settings.partitions,
+    replication: settings.replication,
+  });
 }
 
 function dedupe(required: readonly TopicRequirement[]): TopicRequirement[] {

@@ -14,7 +14,6 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
@@ -27,9 +26,12 @@ import { calibrationFor } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
 import type { Instruments } from '../telemetry/index.js';
 import { createKafka } from './client.js';
+import { GroupState } from './group.js';
+import { handBack } from './hand-back.js';
 import { EventHandler } from './handler.js';
 import type { Outcome } from './handler.js';
 import { Publisher } from './publisher.js';
+import { withTimeout } from './retry.js';
 import { QueryReader } from './query-reader.js';
 import { StandingQueries } from './standing.js';
 import { ensureTopics } from './topics.js';
@@ -62,7 +64,12 @@ interface Job {
 }
 
 /** Errors kafkajs answers by re-joining the group at once. */
-const REJOIN = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+const REJOIN = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+]);
 
 export class Worker {
   readonly stats: WorkerStats = { results: 0, dlq: 0, handedBack: 0 };
@@ -75,9 +82,8 @@ export class Worker {
   private readonly instruments: Instruments;
   private readonly jobs = new Map<string, Job>();
   private readonly idle = new EventEmitter();
-  private readonly lag = new Map<string, { topic: string; partition: number; high: bigint; next: bigint }>();
+  private readonly group: GroupState;
   private unobserve: (() => void) | undefined;
-  private joined = false;
   private started = false;
   private stopping = false;
   private closing: Promise<void> | undefined;
@@ -88,7 +94,17 @@ export class Worker {
     this.instruments = opts.instruments ?? createInstruments();
     this.kafka = createKafka(config, log.child({ component: 'kafka' }));
     this.publisher = new Publisher(this.kafka);
-    this.reader = new QueryReader(this.kafka, this.standing, { topic: config.queriesTopic, groupPrefix: config.group }, log);
+    this.group = new GroupState(
+      log,
+      () => this.stopping,
+      (err) => opts.onFatal?.(err),
+    );
+    this.reader = new QueryReader(
+      this.kafka,
+      this.standing,
+      { topic: config.queriesTopic, groupPrefix: config.group },
+      log,
+    );
     this.consumer = this.kafka.consumer({
       groupId: config.group,
       allowAutoTopicCreation: false,
@@ -99,11 +115,20 @@ export class Worker {
       // Events are small; these cap what kafkajs holds between fetches.
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 8 * 1024 * 1024,
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10, restartOnFailure: async () => !this.stopping },
+      retry: {
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        retries: 10,
+        restartOnFailure: async () => !this.stopping,
+      },
     });
     this.handler = new EventHandler({
       settings: config,
-      retry: { maxAttempts: config.maxAttempts, baseMs: config.retryBackoffMs, maxMs: config.retryBackoffMaxMs },
+      retry: {
+        maxAttempts: config.maxAttempts,
+        baseMs: config.retryBackoffMs,
+        maxMs: config.retryBackoffMaxMs,
+      },
       embedder: opts.embedder,
       publisher: this.publisher,
       standing: this.standing,
@@ -145,7 +170,11 @@ export class Worker {
       try {
         if (!(await stat(config.mediaRoot)).isDirectory()) throw new Error('not a directory');
       } catch (err) {
-        throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `CLIPSTREAM_MEDIA_ROOT ${config.mediaRoot} is not a readable folder`, { cause: err });
+        throw new ClipstreamError(
+          'CLIPSTREAM_BAD_CONFIG',
+          `CLIPSTREAM_MEDIA_ROOT ${config.mediaRoot} is not a readable folder`,
+          { cause: err },
+        );
       }
     } else {
       log.warn('no media root set (CLIPSTREAM_MEDIA_ROOT): events with local file URIs will go to the DLQ');
@@ -162,7 +191,11 @@ export class Worker {
           { topic: config.queriesTopic, config: { 'cleanup.policy': 'compact' } },
           ...(config.publishEmbeddings ? [{ topic: config.embeddingsTopic }] : []),
         ],
-        { create: config.createTopics, partitions: config.topicPartitions, replication: config.topicReplication },
+        {
+          create: config.createTopics,
+          partitions: config.topicPartitions,
+          replication: config.topicReplication,
+        },
         log,
       );
     } catch (err) {
@@ -171,7 +204,7 @@ export class Worker {
       await admin.disconnect().catch(() => undefined);
     }
     this.unobserve = this.instruments.observe({
-      lag: () => [...this.lag.values()].map((p) => ({ topic: p.topic, partition: p.partition, lag: Number(p.high > p.next ? p.high - p.next : 0n) })),
+      lag: () => this.group.lags(),
       inFlight: () => this.jobs.size,
       standingQueries: () => this.standing.size,
     });
@@ -180,14 +213,15 @@ export class Worker {
     if (this.stopping) return;
     await Promise.race([this.reader.start(), once(this.idle, 'stopping')]);
     if (this.stopping) return;
-    this.watchConsumer();
+    this.group.watch(this.consumer);
     await this.consumer.connect();
     if (this.stopping) return;
     await this.consumer.subscribe({ topics: [config.inputTopic], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: config.maxVideosInFlight,
-      eachMessage: ({ topic, partition, message, heartbeat }) => this.onMessage(topic, partition, message, heartbeat),
+      eachMessage: ({ topic, partition, message, heartbeat }) =>
+        this.onMessage(topic, partition, message, heartbeat),
     });
     this.started = true;
     log.info('worker started', {
@@ -201,50 +235,15 @@ export class Worker {
 
   /** Named readiness checks (all true = ready). */
   readiness(): { standingQueries: boolean; consumer: boolean } {
-    return { standingQueries: this.reader.caughtUp, consumer: this.started && this.joined && !this.stopping };
+    return {
+      standingQueries: this.reader.caughtUp,
+      consumer: this.started && this.group.joined && !this.stopping,
+    };
   }
 
   get ready(): boolean {
     const r = this.readiness();
     return r.standingQueries && r.consumer;
-  }
-
-  private watchConsumer(): void {
-    const { events } = this.consumer;
-    const log = this.opts.log;
-    this.consumer.on(events.GROUP_JOIN, (e) => {
-      this.joined = true;
-      const assigned = new Set<string>();
-      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
-        for (const p of partitions) assigned.add(`${topic}/${p}`);
-      }
-      for (const key of this.lag.keys()) if (!assigned.has(key)) this.lag.delete(key);
-      log.info('joined the consumer group', { group: e.payload.groupId, assignment: e.payload.memberAssignment, leader: e.payload.isLeader });
-    });
-    this.consumer.on(events.START_BATCH_PROCESS, (e) => {
-      const key = `${e.payload.topic}/${e.payload.partition}`;
-      const prev = this.lag.get(key);
-      const first = BigInt(e.payload.firstOffset);
-      this.lag.set(key, {
-        topic: e.payload.topic,
-        partition: e.payload.partition,
-        high: BigInt(e.payload.highWatermark),
-        next: prev && prev.next > first ? prev.next : first,
-      });
-    });
-    this.consumer.on(events.STOP, () => {
-      this.joined = false;
-    });
-    this.consumer.on(events.CRASH, (e) => {
-      this.joined = false;
-      const err = toClipstreamError(e.payload.error, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
-      if (e.payload.restart) {
-        log.warn('consumer crashed; kafkajs restarts it', { error: formatError(err) });
-      } else if (!this.stopping) {
-        log.error('consumer stopped for good', { error: formatError(err) });
-        this.opts.onFatal?.(err);
-      }
-    });
   }
 
   private async onMessage(
@@ -253,7 +252,8 @@ export class Worker {
     message: Parameters<EventHandler['handle']>[0]['message'],
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    if (this.stopping) throw handBack(new ClipstreamError('CLIPSTREAM_ABORTED', 'the worker is shutting down'));
+    if (this.stopping)
+      throw handBack(new ClipstreamError('CLIPSTREAM_ABORTED', 'the worker is shutting down'));
     const key = `${topic}/${partition}`;
     const controller = new AbortController();
     this.jobs.set(key, { controller, offset: message.offset });
@@ -262,7 +262,9 @@ export class Worker {
       heartbeat().catch((err: { type?: string; message?: string }) => {
         if (err.type && REJOIN.has(err.type)) {
           rejoin ??= err;
-          controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', `the group is rebalancing (${err.type})`));
+          controller.abort(
+            new ClipstreamError('CLIPSTREAM_ABORTED', `the group is rebalancing (${err.type})`),
+          );
         } else {
           this.opts.log.debug('heartbeat failed', { error: err.message });
         }
@@ -274,7 +276,12 @@ export class Worker {
     } catch (err) {
       this.stats.handedBack++;
       const e = toClipstreamError(err);
-      this.opts.log.info('event handed back uncommitted; it will be delivered again', { topic, partition, offset: message.offset, reason: formatError(e) });
+      this.opts.log.info('event handed back uncommitted; it will be delivered again', {
+        topic,
+        partition,
+        offset: message.offset,
+        reason: formatError(e),
+      });
       // A rebalance error goes back as kafkajs' own, so it re-joins at once instead of retrying.
       throw rejoin ?? handBack(e);
     } finally {
@@ -288,9 +295,7 @@ export class Worker {
 
   private async commit(topic: string, partition: number, next: string): Promise<void> {
     await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
-    const key = `${topic}/${partition}`;
-    const p = this.lag.get(key);
-    if (p && BigInt(next) > p.next) p.next = BigInt(next);
+    this.group.committed(topic, partition, next);
   }
 
   /** Resolves true once nothing is in flight, false after `ms`. */
@@ -328,7 +333,13 @@ export class Worker {
       // A start-up step in progress stops at its next check; a long one (a broker that is not
       // there) is not waited for beyond a moment: the disconnects below end it.
       await step('waiting for start-up to stop', () =>
-        this.starting ? withTimeout(this.starting.catch(() => undefined), 3000, 'start-up') : undefined,
+        this.starting
+          ? withTimeout(
+              this.starting.catch(() => undefined),
+              3000,
+              'start-up',
+            )
+          : undefined,
       );
       await step('pausing the consumer', () => {
         if (this.started) this.consumer.pause([{ topic: config.inputTopic }]);
@@ -337,47 +348,28 @@ export class Worker {
         if (this.jobs.size === 0) return;
         log.info('waiting for in-flight videos', { videos: this.jobs.size, graceMs: config.shutdownGraceMs });
         if (await this.waitIdle(config.shutdownGraceMs)) return;
-        log.warn('grace period over: aborting in-flight videos (they stay uncommitted and will be redelivered)', {
-          videos: [...this.jobs.entries()].map(([k, j]) => `${k}@${j.offset}`),
-        });
-        for (const job of this.jobs.values()) job.controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'shutdown grace period over'));
+        log.warn(
+          'grace period over: aborting in-flight videos (they stay uncommitted and will be redelivered)',
+          {
+            videos: [...this.jobs.entries()].map(([k, j]) => `${k}@${j.offset}`),
+          },
+        );
+        for (const job of this.jobs.values())
+          job.controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'shutdown grace period over'));
         await this.waitIdle(5000);
       });
-      await step('leaving the group', () => withTimeout(this.consumer.disconnect(), 10_000, 'consumer disconnect'));
-      await step('stopping the standing-query reader', () => withTimeout(this.reader.close(), 5000, 'query reader disconnect'));
-      await step('closing the producer', () => withTimeout(this.publisher.close(), 5000, 'producer disconnect'));
+      await step('leaving the group', () =>
+        withTimeout(this.consumer.disconnect(), 10_000, 'consumer disconnect'),
+      );
+      await step('stopping the standing-query reader', () =>
+        withTimeout(this.reader.close(), 5000, 'query reader disconnect'),
+      );
+      await step('closing the producer', () =>
+        withTimeout(this.publisher.close(), 5000, 'producer disconnect'),
+      );
       this.unobserve?.();
       log.info('worker stopped', { ...this.stats });
     })();
     return this.closing;
-  }
-}
-
-/**
- * A hand-back travels to kafkajs as one of its own retriable errors: kafkajs then re-reads from
- * the event's offset without logging an "Error when calling eachMessage" (which is for bugs);
- * the coded reason is kept as the cause.
- */
-class HandBackError extends kafkajs.KafkaJSError {
-  constructor(readonly reason: ClipstreamError) {
-    super(`handed back: ${reason.code}: ${reason.message}`, { retriable: true });
-  }
-}
-
-function handBack(reason: ClipstreamError): Error {
-  return new HandBackError(reason);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ClipstreamError('CLIPSTREAM_INTERNAL', `${what} took longer than ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -33,10 +33,22 @@ const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export function createInstruments(meter: Meter = metrics.getMeter(SCOPE)): Instruments {
-  const events = meter.createCounter(METRIC.events, { description: 'Video events consumed, by outcome', unit: '{event}' });
-  const retries = meter.createCounter(METRIC.retries, { description: 'Retries of retryable faults, by error code', unit: '{retry}' });
-  const dlq = meter.createCounter(METRIC.dlq, { description: 'DLQ records published, by error code', unit: '{record}' });
-  const frames = meter.createCounter(METRIC.frames, { description: 'Frames sampled and embedded', unit: '{frame}' });
+  const events = meter.createCounter(METRIC.events, {
+    description: 'Video events consumed, by outcome',
+    unit: '{event}',
+  });
+  const retries = meter.createCounter(METRIC.retries, {
+    description: 'Retries of retryable faults, by error code',
+    unit: '{retry}',
+  });
+  const dlq = meter.createCounter(METRIC.dlq, {
+    description: 'DLQ records published, by error code',
+    unit: '{record}',
+  });
+  const frames = meter.createCounter(METRIC.frames, {
+    description: 'Frames sampled and embedded',
+    unit: '{frame}',
+  });
   const batchSize = meter.createHistogram(METRIC.batchSize, {
     description: 'Frames per image-encoder batch',
     unit: '{frame}',
@@ -90,7 +102,8 @@ export function createInstruments(meter: Meter = metrics.getMeter(SCOPE)): Instr
         callbacks.push([
           lag,
           (result) => {
-            for (const p of read()) result.observe(p.lag, { [ATTR.topic]: p.topic, [ATTR.partition]: p.partition });
+            for (const p of read())
+              result.observe(p.lag, { [ATTR.topic]: p.topic, [ATTR.partition]: p.partition });
           },
         ]);
       }

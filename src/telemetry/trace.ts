@@ -19,7 +19,9 @@ export function tracer(): Tracer {
 }
 
 /** Builds the stage wrapper for work under `parent` (the video span's context). */
-export function createTrace(options: { parent?: Context; instruments?: Instruments; tracer?: Tracer } = {}): TraceFn {
+export function createTrace(
+  options: { parent?: Context; instruments?: Instruments; tracer?: Tracer } = {},
+): TraceFn {
   const t = options.tracer ?? tracer();
   const parent = options.parent ?? ROOT_CONTEXT;
   const histogram = options.instruments?.stageDuration;
@@ -60,7 +62,11 @@ export function markError(span: Span, err: unknown): void {
 }
 
 /** Starts the span of one consumed event, a child of the producer's trace when it sent one. */
-export function startVideoSpan(parent: Context, attributes: Attributes, t: Tracer = tracer()): { span: Span; ctx: Context } {
+export function startVideoSpan(
+  parent: Context,
+  attributes: Attributes,
+  t: Tracer = tracer(),
+): { span: Span; ctx: Context } {
   const span = t.startSpan(SPAN.video, { kind: SpanKind.CONSUMER, attributes }, parent);
   return { span, ctx: otelTrace.setSpan(parent, span) };
 }

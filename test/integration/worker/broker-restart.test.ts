@@ -56,14 +56,23 @@ describe('broker restart', { timeout: 600_000 }, () => {
     const afterRestart = Array.from({ length: 4 }, (_, i) => videoEvent(`after-${i}`, file));
     await produce(config.inputTopic, afterRestart, b.brokers);
     const ids = [...before, ...afterRestart].map((e) => e.key!);
-    const results = await readUntil(config.outputTopic, (rs) => ids.every((id) => rs.some((r) => r.key === id)), 300_000, b.brokers);
+    const results = await readUntil(
+      config.outputTopic,
+      (rs) => ids.every((id) => rs.some((r) => r.key === id)),
+      300_000,
+      b.brokers,
+    );
     const resultIds = new Map<string, Set<string>>();
     for (const r of results) {
       const doc = json<{ videoId: string; resultId: string }>(r);
       resultIds.set(doc.videoId, (resultIds.get(doc.videoId) ?? new Set()).add(doc.resultId));
     }
     for (const id of ids) assert.equal(resultIds.get(id)?.size, 1, id);
-    await waitFor(() => committedToEnd(config.group, config.inputTopic, b.brokers), 120_000, 'all offsets committed');
+    await waitFor(
+      () => committedToEnd(config.group, config.inputTopic, b.brokers),
+      120_000,
+      'all offsets committed',
+    );
     assert.equal(worker.stats.dlq, 0, 'broker trouble never becomes a DLQ record');
     await waitFor(() => worker!.ready, 60_000, 'ready again');
   });

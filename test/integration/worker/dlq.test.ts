@@ -89,10 +89,20 @@ describe('dead-letter queue', { timeout: 600_000 }, () => {
     workers.push(await startWorker(config, 'dlq', { limits: { maxWidth: 400 } }));
 
     const cases: [Sent, string][] = [
-      [{ key: 'k-json', value: '{"schema": "clipstream.video.v1", ', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', custom: 'kept' } }, 'CLIPSTREAM_BAD_EVENT_JSON'],
+      [
+        {
+          key: 'k-json',
+          value: '{"schema": "clipstream.video.v1", ',
+          headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', custom: 'kept' },
+        },
+        'CLIPSTREAM_BAD_EVENT_JSON',
+      ],
       [{ key: 'k-binary', value: Buffer.from([0xff, 0x00, 0xfe, 0x01]) }, 'CLIPSTREAM_BAD_EVENT_JSON'],
       [{ key: 'k-empty', value: null }, 'CLIPSTREAM_BAD_EVENT_JSON'],
-      [{ key: 'k-schema', value: JSON.stringify({ schema: 'clipstream.video.v1', uri: file('good.mp4') }) }, 'CLIPSTREAM_BAD_EVENT'],
+      [
+        { key: 'k-schema', value: JSON.stringify({ schema: 'clipstream.video.v1', uri: file('good.mp4') }) },
+        'CLIPSTREAM_BAD_EVENT',
+      ],
       [ev('k-text', file('good.mp4'), { queries: [{ id: 'q', text: '   ' }] }), 'CLIPSTREAM_BAD_TEXT'],
       [ev('k-outside', pathToFileURL(join(outside, 'secret.mp4')).href), 'CLIPSTREAM_URI_REFUSED'],
       [ev('k-traversal', `${file('')}../${outside.split('/').pop()}/secret.mp4`), 'CLIPSTREAM_URI_REFUSED'],
@@ -103,7 +113,15 @@ describe('dead-letter queue', { timeout: 600_000 }, () => {
       [ev('k-audio', file('audio.m4a')), 'CLIPSTREAM_NO_VIDEO_STREAM'],
       [ev('k-broken', file('broken.mp4')), 'CLIPSTREAM_DECODE_FAILED'],
       [ev('k-wide', file('wide.mp4')), 'CLIPSTREAM_SOURCE_TOO_LARGE'],
-      [ev('k-huge-result', file('good.mp4'), { queries: Array.from({ length: 20 }, (_, i) => ({ id: `q${i}`, text: `${i} ${'long '.repeat(400)}` })) }), 'CLIPSTREAM_RESULT_TOO_LARGE'],
+      [
+        ev('k-huge-result', file('good.mp4'), {
+          queries: Array.from({ length: 20 }, (_, i) => ({
+            id: `q${i}`,
+            text: `${i} ${'long '.repeat(400)}`,
+          })),
+        }),
+        'CLIPSTREAM_RESULT_TOO_LARGE',
+      ],
     ];
     await produce(config.inputTopic, [...cases.map(([m]) => m), ev('k-good', file('good.mp4'))]);
 
@@ -132,20 +150,31 @@ describe('dead-letter queue', { timeout: 600_000 }, () => {
         // An original larger than a DLQ record may be (here 20 kB) keeps its prefix.
         assert.equal(sent.key, 'k-huge-result', 'only the oversized event is truncated');
         assert.equal(rec.valueBytes, original.length);
-        assert.ok(kept.length > 0 && original.subarray(0, kept.length).equals(kept), `${sent.key}: original prefix`);
+        assert.ok(
+          kept.length > 0 && original.subarray(0, kept.length).equals(kept),
+          `${sent.key}: original prefix`,
+        );
       } else {
         assert.ok(kept.equals(original), `${sent.key}: original bytes`);
       }
     });
     const first = dlq.find((d) => d.key === 'k-json')!;
     assert.equal(first.headers.custom?.toString(), 'kept', 'headers carried over');
-    assert.equal(first.headers.traceparent?.toString(), '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    assert.equal(
+      first.headers.traceparent?.toString(),
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
   });
 
   it('transient faults are retried with backoff: a flaky source succeeds, a dead one ends as RETRIES_EXHAUSTED', async () => {
     const n = names('retry');
     used.push(n);
-    const config = testConfig(n, { mediaRoot: media, topicPartitions: 1, allowPrivateNetworks: true, maxAttempts: 4 });
+    const config = testConfig(n, {
+      mediaRoot: media,
+      topicPartitions: 1,
+      allowPrivateNetworks: true,
+      maxAttempts: 4,
+    });
     const w = await startWorker(config, 'retry', { limits: { networkTimeoutMs: 1000 } });
     workers.push(w);
     await produce(config.inputTopic, [ev('k-down', `${base}/down.mp4`), ev('k-flaky', `${base}/flaky.mp4`)]);
@@ -168,7 +197,10 @@ describe('dead-letter queue', { timeout: 600_000 }, () => {
     used.push(n);
     const config = testConfig(n, { topicPartitions: 1 });
     workers.push(await startWorker(config, 'noroot'));
-    await produce(config.inputTopic, [ev('k-local', file('good.mp4')), ev('k-path', join(media, 'good.mp4'))]);
+    await produce(config.inputTopic, [
+      ev('k-local', file('good.mp4')),
+      ev('k-path', join(media, 'good.mp4')),
+    ]);
     const dlq = await readUntil(config.dlqTopic, (rs) => rs.length >= 2);
     assert.deepEqual(
       dlq.map((d) => json<DlqRecord>(d).error.code),

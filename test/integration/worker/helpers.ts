@@ -31,7 +31,9 @@ export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
  */
 export function testModel(): string {
   const bundled = join(ROOT, 'models', 'shapes-v1');
-  return existsSync(join(bundled, 'model.json')) ? bundled : join(ROOT, 'test', 'fixtures', 'packs', 'tiny-openclip');
+  return existsSync(join(bundled, 'model.json'))
+    ? bundled
+    : join(ROOT, 'test', 'fixtures', 'packs', 'tiny-openclip');
 }
 
 export async function tempDir(prefix: string): Promise<string> {
@@ -52,7 +54,22 @@ export async function makeClip(
 ): Promise<string> {
   const size = `${o.width ?? 160}x${o.height ?? 90}`;
   const src = o.color ? `color=c=${o.color}:size=${size}:rate=10` : `testsrc2=size=${size}:rate=10`;
-  await ffmpeg(['-f', 'lavfi', '-i', src, '-t', String(o.seconds ?? 2), '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', ...(o.faststart ? ['-movflags', '+faststart'] : []), path]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    src,
+    '-t',
+    String(o.seconds ?? 2),
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    ...(o.faststart ? ['-movflags', '+faststart'] : []),
+    path,
+  ]);
   return path;
 }
 
@@ -64,7 +81,10 @@ export async function makeAudioOnly(path: string): Promise<string> {
 let shared: Promise<Embedder> | undefined;
 /** One model for every in-process worker of a test file (they share its frame batcher). */
 export function sharedEmbedder(): Promise<Embedder> {
-  shared ??= openRuntime({ model: testModel(), device: 'cpu', threads: 1, batchSize: 8, batchWaitMs: 5 }, silentLogger);
+  shared ??= openRuntime(
+    { model: testModel(), device: 'cpu', threads: 1, batchSize: 8, batchWaitMs: 5 },
+    silentLogger,
+  );
   return shared;
 }
 
@@ -87,7 +107,10 @@ export function names(prefix: string) {
 export type Names = ReturnType<typeof names>;
 
 /** Worker configuration for tests: the test broker, quick retries, no HTTP port. */
-export function testConfig(n: Names, overrides: Partial<Record<keyof Config, unknown>> = {}): Readonly<Config> {
+export function testConfig(
+  n: Names,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): Readonly<Config> {
   return loadConfig(
     {
       brokers: brokers().join(','),
@@ -112,8 +135,18 @@ export function testLogger(name: string): Logger {
   return createLogger({ level, format: 'text', base: { worker: name } });
 }
 
-export async function startWorker(config: Readonly<Config>, name = 'w', extra: Partial<WorkerOptions> = {}): Promise<Worker> {
-  return Worker.start({ config, embedder: await sharedEmbedder(), log: testLogger(name), heartbeatMs: 500, ...extra });
+export async function startWorker(
+  config: Readonly<Config>,
+  name = 'w',
+  extra: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.start({
+    config,
+    embedder: await sharedEmbedder(),
+    log: testLogger(name),
+    heartbeatMs: 500,
+    ...extra,
+  });
 }
 
 export interface Sent {
@@ -140,7 +173,16 @@ export async function produce(topic: string, messages: Sent[], brokerList?: stri
 }
 
 export function videoEvent(videoId: string, uri: string, extra: Record<string, unknown> = {}): Sent {
-  return { key: videoId, value: JSON.stringify({ schema: 'clipstream.video.v1', videoId, uri, sampling: { strategy: 'fps', fps: 1 }, ...extra }) };
+  return {
+    key: videoId,
+    value: JSON.stringify({
+      schema: 'clipstream.video.v1',
+      videoId,
+      uri,
+      sampling: { strategy: 'fps', fps: 1 },
+      ...extra,
+    }),
+  };
 }
 
 export interface Read {
@@ -161,7 +203,10 @@ export async function readUntil(
   timeoutMs = 120_000,
   brokerList?: string[],
 ): Promise<Read[]> {
-  const consumer = kafka(brokerList ? { brokers: brokerList } : {}).consumer({ groupId: uniqueGroup('reader'), maxWaitTimeInMs: 200 });
+  const consumer = kafka(brokerList ? { brokers: brokerList } : {}).consumer({
+    groupId: uniqueGroup('reader'),
+    maxWaitTimeInMs: 200,
+  });
   const records: Read[] = [];
   await consumer.connect();
   try {
@@ -169,7 +214,13 @@ export async function readUntil(
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
-        records.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {} });
+        records.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: message.headers ?? {},
+        });
       },
     });
     await waitFor(() => done(records), timeoutMs, `records on ${topic} (have ${records.length})`, 200);
@@ -179,7 +230,8 @@ export async function readUntil(
   }
 }
 
-export const json = <T = Record<string, unknown>>(r: Read): T => JSON.parse(r.value?.toString() ?? 'null') as T;
+export const json = <T = Record<string, unknown>>(r: Read): T =>
+  JSON.parse(r.value?.toString() ?? 'null') as T;
 
 /** Every partition's committed offset for the group equals the topic's end: nothing left behind. */
 export async function committedToEnd(group: string, topic: string, brokerList?: string[]): Promise<boolean> {
@@ -254,7 +306,12 @@ export function logLines(stderr: string): Record<string, unknown>[] {
 }
 
 export async function waitForLog(w: ChildWorker, msg: string, timeoutMs = 120_000): Promise<void> {
-  await waitFor(() => logLines(w.stderr()).some((l) => l.msg === msg), timeoutMs, `log line '${msg}'\n${w.stderr().slice(-3000)}`, 100);
+  await waitFor(
+    () => logLines(w.stderr()).some((l) => l.msg === msg),
+    timeoutMs,
+    `log line '${msg}'\n${w.stderr().slice(-3000)}`,
+    100,
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -277,11 +334,19 @@ export async function httpGet(port: number, path: string): Promise<{ status: num
 }
 
 /** Runs `node bin/clipstream.js ...args` to the end. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'clipstream.js'), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        TMPDIR: process.env.TMPDIR ?? '',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -56,7 +56,8 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  for (const c of children)
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   await deleteTopics(used.flatMap((n) => [n.inputTopic, n.outputTopic, n.dlqTopic, n.queriesTopic]));
@@ -84,10 +85,23 @@ describe('worker process', { timeout: 600_000 }, () => {
     const n = names('sigterm');
     used.push(n);
     const port = await freePort();
-    const config = testConfig(n, { mediaRoot: media, allowPrivateNetworks: true, topicPartitions: 2, httpPort: port });
-    const env = { CLIPSTREAM_SHUTDOWN_GRACE_MS: '1500', CLIPSTREAM_ALLOW_PRIVATE_NETWORKS: 'true', CLIPSTREAM_MAX_VIDEOS_IN_FLIGHT: '2' };
+    const config = testConfig(n, {
+      mediaRoot: media,
+      allowPrivateNetworks: true,
+      topicPartitions: 2,
+      httpPort: port,
+    });
+    const env = {
+      CLIPSTREAM_SHUTDOWN_GRACE_MS: '1500',
+      CLIPSTREAM_ALLOW_PRIVATE_NETWORKS: 'true',
+      CLIPSTREAM_MAX_VIDEOS_IN_FLIGHT: '2',
+    };
     const w1 = spawn(config, env);
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200, 120_000, '/healthz');
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      120_000,
+      '/healthz',
+    );
     await waitFor(async () => (await httpGet(port, '/readyz')).status === 200, 120_000, '/readyz');
     const ready = JSON.parse((await httpGet(port, '/readyz')).body) as { checks: Record<string, boolean> };
     assert.deepEqual(ready.checks, { model: true, standingQueries: true, consumer: true });
@@ -134,14 +148,20 @@ describe('worker process', { timeout: 600_000 }, () => {
     const w1 = spawn(config);
     await waitForLog(w1, 'worker started');
     const file = pathToFileURL(join(media, 'a.mp4')).href;
-    const events = Array.from({ length: 12 }, (_, i) => videoEvent(`kill-${i}`, file, { queries: [{ id: 'q', text: `query ${i}` }] }));
+    const events = Array.from({ length: 12 }, (_, i) =>
+      videoEvent(`kill-${i}`, file, { queries: [{ id: 'q', text: `query ${i}` }] }),
+    );
     await produce(config.inputTopic, events);
     await readUntil(config.outputTopic, (rs) => rs.length >= 3);
     w1.child.kill('SIGKILL');
     assert.equal((await w1.exited).signal, 'SIGKILL');
 
     const w2 = spawn(config);
-    const results = await readUntil(config.outputTopic, (rs) => events.every((e) => rs.some((r) => r.key === e.key)), 300_000);
+    const results = await readUntil(
+      config.outputTopic,
+      (rs) => events.every((e) => rs.some((r) => r.key === e.key)),
+      300_000,
+    );
     const ids = resultIdsById(results);
     for (const e of events) {
       const seen = new Set(ids.get(e.key!));

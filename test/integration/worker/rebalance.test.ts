@@ -64,27 +64,50 @@ after(async () => {
 
 describe('consumer group', { timeout: 600_000 }, () => {
   it('a second worker joins mid-stream: the load is shared, aborted work is redone, nothing is lost', async () => {
-    const config = testConfig(n, { mediaRoot: media, allowPrivateNetworks: true, topicPartitions: 6, maxVideosInFlight: 2 });
+    const config = testConfig(n, {
+      mediaRoot: media,
+      allowPrivateNetworks: true,
+      topicPartitions: 6,
+      maxVideosInFlight: 2,
+    });
     const options = { limits: { networkTimeoutMs: 300_000 } };
     const a = await startWorker(config, 'a', options);
     workers.push(a);
     const file = pathToFileURL(join(media, 'a.mp4')).href;
-    const first = [videoEvent('slow', `${base}/slow.mp4`), ...Array.from({ length: 7 }, (_, i) => videoEvent(`first-${i}`, file))];
+    const first = [
+      videoEvent('slow', `${base}/slow.mp4`),
+      ...Array.from({ length: 7 }, (_, i) => videoEvent(`first-${i}`, file)),
+    ];
     await produce(config.inputTopic, first);
-    await waitFor(() => a.stats.results >= 3 && slowRequests >= 1, 120_000, 'the first worker under way, the slow video hanging');
+    await waitFor(
+      () => a.stats.results >= 3 && slowRequests >= 1,
+      120_000,
+      'the first worker under way, the slow video hanging',
+    );
 
     const b = await startWorker(config, 'b', options);
     workers.push(b);
-    await waitFor(() => a.stats.handedBack >= 1, 120_000, 'the rebalance to abort the hanging video on the first worker');
+    await waitFor(
+      () => a.stats.handedBack >= 1,
+      120_000,
+      'the rebalance to abort the hanging video on the first worker',
+    );
     release = true;
     await waitFor(() => a.ready && b.ready, 120_000, 'both workers ready');
 
     // One event on every partition: both members own some.
-    const second = Array.from({ length: 12 }, (_, i) => ({ ...videoEvent(`second-${i}`, file), partition: i % 6 }));
+    const second = Array.from({ length: 12 }, (_, i) => ({
+      ...videoEvent(`second-${i}`, file),
+      partition: i % 6,
+    }));
     await produce(config.inputTopic, second);
 
     const ids = [...first, ...second].map((e) => e.key!);
-    const results = await readUntil(config.outputTopic, (rs) => ids.every((id) => rs.some((r) => r.key === id)), 300_000);
+    const results = await readUntil(
+      config.outputTopic,
+      (rs) => ids.every((id) => rs.some((r) => r.key === id)),
+      300_000,
+    );
     const resultIds = new Map<string, string>();
     for (const r of results) {
       const doc = json<{ videoId: string; resultId: string }>(r);
@@ -94,7 +117,10 @@ describe('consumer group', { timeout: 600_000 }, () => {
     }
     assert.deepEqual([...resultIds.keys()].sort(), [...ids].sort());
     assert.ok(slowRequests >= 2, 'the aborted video was fetched again');
-    assert.ok(a.stats.results > 0 && b.stats.results > 0, `both workers did work (a ${a.stats.results}, b ${b.stats.results})`);
+    assert.ok(
+      a.stats.results > 0 && b.stats.results > 0,
+      `both workers did work (a ${a.stats.results}, b ${b.stats.results})`,
+    );
     await waitFor(() => committedToEnd(config.group, config.inputTopic), 60_000, 'every offset committed');
     assert.equal(a.stats.dlq + b.stats.dlq, 0);
   });

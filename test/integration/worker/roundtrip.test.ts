@@ -50,7 +50,12 @@ after(async () => {
 
 describe('worker round trip', { timeout: 600_000 }, () => {
   it('every event over several partitions gets its exact result, keyed by videoId, and all offsets are committed', async () => {
-    const config = testConfig(n, { mediaRoot: media, topicPartitions: 3, maxVideosInFlight: 2, publishEmbeddings: true });
+    const config = testConfig(n, {
+      mediaRoot: media,
+      topicPartitions: 3,
+      maxVideosInFlight: 2,
+      publishEmbeddings: true,
+    });
     worker = await startWorker(config, 'roundtrip');
     assert.equal(worker.ready, true);
 
@@ -60,7 +65,13 @@ describe('worker round trip', { timeout: 600_000 }, () => {
       return {
         videoId: `video-${i}`,
         uri,
-        queries: i % 2 === 0 ? [{ id: 'q1', text: 'a red circle' }, { id: 'q2', text: `query number ${i}` }] : [],
+        queries:
+          i % 2 === 0
+            ? [
+                { id: 'q1', text: 'a red circle' },
+                { id: 'q2', text: `query number ${i}` },
+              ]
+            : [],
         captions: i % 3 === 0 ? ['a test pattern', 'a red screen', 'a blue screen'] : [],
       };
     });
@@ -69,7 +80,10 @@ describe('worker round trip', { timeout: 600_000 }, () => {
       events.map((e) => videoEvent(e.videoId, e.uri, { queries: e.queries, captions: e.captions })),
     );
 
-    const results = await readUntil(config.outputTopic, (rs) => new Set(rs.map((r) => r.key)).size >= events.length);
+    const results = await readUntil(
+      config.outputTopic,
+      (rs) => new Set(rs.map((r) => r.key)).size >= events.length,
+    );
     const byId = new Map<string, ResultDocument>();
     for (const r of results) {
       const doc = ResultDocumentSchema.parse(json(r)) as ResultDocument;
@@ -84,7 +98,13 @@ describe('worker round trip', { timeout: 600_000 }, () => {
     const embedder = await sharedEmbedder();
     for (const e of events) {
       const { result: expected } = await processVideo(
-        { videoId: e.videoId, uri: e.uri, queries: e.queries, captions: e.captions, sampling: { strategy: 'fps', fps: 1 } },
+        {
+          videoId: e.videoId,
+          uri: e.uri,
+          queries: e.queries,
+          captions: e.captions,
+          sampling: { strategy: 'fps', fps: 1 },
+        },
         {
           embedder,
           policy: { mediaRoot: media, allowPrivateNetworks: false },
@@ -102,7 +122,9 @@ describe('worker round trip', { timeout: 600_000 }, () => {
         got.queries.map((q) => [q.id, q.text, q.matched]),
         expected.queries.map((q) => [q.id, q.text, q.matched]),
       );
-      got.queries.forEach((q, i) => assert.ok(Math.abs(q.score - expected.queries[i]!.score) < 1e-3, `${e.videoId} ${q.id} score`));
+      got.queries.forEach((q, i) =>
+        assert.ok(Math.abs(q.score - expected.queries[i]!.score) < 1e-3, `${e.videoId} ${q.id} score`),
+      );
       assert.deepEqual(
         got.captions.map((c) => [c.startSec, c.endSec, c.text]),
         expected.captions.map((c) => [c.startSec, c.endSec, c.text]),
@@ -110,11 +132,23 @@ describe('worker round trip', { timeout: 600_000 }, () => {
     }
 
     // Embeddings: every sampled frame of every video, chunked, before or with the result.
-    const embeds = await readUntil(config.embeddingsTopic, (rs) => new Set(rs.map((r) => r.key)).size >= events.length);
+    const embeds = await readUntil(
+      config.embeddingsTopic,
+      (rs) => new Set(rs.map((r) => r.key)).size >= events.length,
+    );
     for (const [videoId, doc] of byId) {
-      const chunks = embeds.filter((r) => r.key === videoId).map((r) => json<EmbeddingsChunk>(r)).filter((c) => c.resultId === doc.resultId);
-      const frames = chunks.filter((c, i, all) => all.findIndex((x) => x.chunk.index === c.chunk.index) === i);
-      assert.equal(frames.reduce((s, c) => s + c.frames, 0), doc.sampling.frames, videoId);
+      const chunks = embeds
+        .filter((r) => r.key === videoId)
+        .map((r) => json<EmbeddingsChunk>(r))
+        .filter((c) => c.resultId === doc.resultId);
+      const frames = chunks.filter(
+        (c, i, all) => all.findIndex((x) => x.chunk.index === c.chunk.index) === i,
+      );
+      assert.equal(
+        frames.reduce((s, c) => s + c.frames, 0),
+        doc.sampling.frames,
+        videoId,
+      );
       for (const c of frames) {
         assert.equal(decodeEmbeddings(c).length, c.frames * doc.model.embedDim);
         assert.equal(c.timesSec.length, c.frames);

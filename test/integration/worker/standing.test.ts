@@ -47,14 +47,24 @@ const query = (id: string, text: string | null) => ({
 });
 
 describe('standing queries', { timeout: 600_000 }, () => {
-  it('are loaded before ready, applied after the event\'s own, and follow additions and tombstones', async () => {
-    await createTopics([{ topic: n.queriesTopic, numPartitions: 2, config: { 'cleanup.policy': 'compact' } }]);
-    await produce(n.queriesTopic, [query('b-standing', 'a blue square'), query('gone', 'soon deleted'), query('gone', null)]);
+  it("are loaded before ready, applied after the event's own, and follow additions and tombstones", async () => {
+    await createTopics([
+      { topic: n.queriesTopic, numPartitions: 2, config: { 'cleanup.policy': 'compact' } },
+    ]);
+    await produce(n.queriesTopic, [
+      query('b-standing', 'a blue square'),
+      query('gone', 'soon deleted'),
+      query('gone', null),
+    ]);
 
     const config = testConfig(n, { mediaRoot: media, topicPartitions: 1 });
     worker = await startWorker(config, 'standing');
     assert.equal(worker.ready, true);
-    assert.deepEqual(worker.standing.list(), [{ id: 'b-standing', text: 'a blue square' }], 'caught up before ready');
+    assert.deepEqual(
+      worker.standing.list(),
+      [{ id: 'b-standing', text: 'a blue square' }],
+      'caught up before ready',
+    );
 
     const file = pathToFileURL(join(media, 'a.mp4')).href;
     const own = [{ id: 'own', text: 'a red circle' }];
@@ -70,7 +80,10 @@ describe('standing queries', { timeout: 600_000 }, () => {
       ['b-standing', 'a blue square'],
     ]);
 
-    await produce(config.queriesTopic, [query('a-standing', 'a green triangle'), { key: 'broken', value: 'not json' }]);
+    await produce(config.queriesTopic, [
+      query('a-standing', 'a green triangle'),
+      { key: 'broken', value: 'not json' },
+    ]);
     await waitFor(() => worker!.standing.size === 2, 60_000, 'the added query');
     assert.deepEqual(await queriesOf('v2'), [
       ['own', 'a red circle'],
@@ -93,22 +106,36 @@ describe('standing queries', { timeout: 600_000 }, () => {
     await admin.connect();
     try {
       const settings = { create: true, partitions: 2, replication: 1 };
-      const required = [{ topic: topics.videos }, { topic: topics.queries, config: { 'cleanup.policy': 'compact' } }];
+      const required = [
+        { topic: topics.videos },
+        { topic: topics.queries, config: { 'cleanup.policy': 'compact' } },
+      ];
       await ensureTopics(admin, required, settings, silentLogger);
       await ensureTopics(admin, required, settings, silentLogger); // idempotent
       const meta = await admin.fetchTopicMetadata({ topics: [topics.videos] });
       assert.equal(meta.topics[0]?.partitions.length, 2);
       const described = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topics.queries, configNames: ['cleanup.policy'] }],
+        resources: [
+          { type: kafkajs.ConfigResourceTypes.TOPIC, name: topics.queries, configNames: ['cleanup.policy'] },
+        ],
       });
-      assert.equal(described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue, 'compact');
-      await assert.rejects(ensureTopics(admin, [{ topic: uniqueTopic('never') }], { ...settings, create: false }, silentLogger), {
-        code: 'CLIPSTREAM_TOPIC_MISSING',
-      });
-      await assert.rejects(ensureTopics(admin, [{ topic: uniqueTopic('never') }], { ...settings, replication: 3 }, silentLogger), {
-        code: 'CLIPSTREAM_TOPIC_MISSING',
-      });
+      assert.equal(
+        described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue,
+        'compact',
+      );
+      await assert.rejects(
+        ensureTopics(admin, [{ topic: uniqueTopic('never') }], { ...settings, create: false }, silentLogger),
+        {
+          code: 'CLIPSTREAM_TOPIC_MISSING',
+        },
+      );
+      await assert.rejects(
+        ensureTopics(admin, [{ topic: uniqueTopic('never') }], { ...settings, replication: 3 }, silentLogger),
+        {
+          code: 'CLIPSTREAM_TOPIC_MISSING',
+        },
+      );
     } finally {
       await admin.disconnect();
     }

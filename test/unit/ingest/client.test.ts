@@ -18,12 +18,15 @@ describe('Kafka client settings', () => {
   it('maps SASL mechanisms and credentials', () => {
     for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
       const c = kafkaConfig(
-        loadConfig({}, {
-          CLIPSTREAM_KAFKA_SSL: 'true',
-          CLIPSTREAM_KAFKA_SASL_MECHANISM: mechanism,
-          CLIPSTREAM_KAFKA_SASL_USERNAME: 'u',
-          CLIPSTREAM_KAFKA_SASL_PASSWORD: 'p',
-        }),
+        loadConfig(
+          {},
+          {
+            CLIPSTREAM_KAFKA_SSL: 'true',
+            CLIPSTREAM_KAFKA_SASL_MECHANISM: mechanism,
+            CLIPSTREAM_KAFKA_SASL_USERNAME: 'u',
+            CLIPSTREAM_KAFKA_SASL_PASSWORD: 'p',
+          },
+        ),
         silentLogger,
       );
       assert.deepEqual(c.sasl, { mechanism, username: 'u', password: 'p' });
@@ -35,12 +38,28 @@ describe('Kafka client settings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-ca-'));
     const ca = join(dir, 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nxyz\n-----END CERTIFICATE-----\n');
-    const c = kafkaConfig(loadConfig({}, { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_CA_FILE: ca }), silentLogger);
-    assert.deepEqual(c.ssl, { rejectUnauthorized: true, ca: ['-----BEGIN CERTIFICATE-----\nxyz\n-----END CERTIFICATE-----\n'] });
-    const insecure = kafkaConfig(loadConfig({}, { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }), silentLogger);
+    const c = kafkaConfig(
+      loadConfig({}, { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_CA_FILE: ca }),
+      silentLogger,
+    );
+    assert.deepEqual(c.ssl, {
+      rejectUnauthorized: true,
+      ca: ['-----BEGIN CERTIFICATE-----\nxyz\n-----END CERTIFICATE-----\n'],
+    });
+    const insecure = kafkaConfig(
+      loadConfig({}, { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }),
+      silentLogger,
+    );
     assert.deepEqual(insecure.ssl, { rejectUnauthorized: false });
     assert.throws(
-      () => kafkaConfig(loadConfig({}, { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') }), silentLogger),
+      () =>
+        kafkaConfig(
+          loadConfig(
+            {},
+            { CLIPSTREAM_KAFKA_SSL: 'true', CLIPSTREAM_KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') },
+          ),
+          silentLogger,
+        ),
       { code: 'CLIPSTREAM_BAD_CONFIG' },
     );
   });

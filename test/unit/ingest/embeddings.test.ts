@@ -1,16 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EMBEDDINGS_SCHEMA, decodeEmbeddings, embeddingChunks, framesPerChunk } from '../../../src/ingest/index.js';
+import {
+  EMBEDDINGS_SCHEMA,
+  decodeEmbeddings,
+  embeddingChunks,
+  framesPerChunk,
+} from '../../../src/ingest/index.js';
 import type { FrameTrack } from '../../../src/match/index.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 
 function track(count: number, dim: number): FrameTrack {
   const embeds = new Float32Array(count * dim);
   for (let i = 0; i < embeds.length; i++) embeds[i] = Math.sin(i) * 0.5;
-  return { dim, count, embeds, times: Float64Array.from({ length: count }, (_, i) => i * 0.5 + 0.04), endSec: count * 0.5 };
+  return {
+    dim,
+    count,
+    embeds,
+    times: Float64Array.from({ length: count }, (_, i) => i * 0.5 + 0.04),
+    endSec: count * 0.5,
+  };
 }
 
-const result = { videoId: 'video-1', resultId: 'r'.repeat(64), model: { name: 'shapes-v1', sha256: 's'.repeat(64), embedDim: 512 } } as ResultDocument;
+const result = {
+  videoId: 'video-1',
+  resultId: 'r'.repeat(64),
+  model: { name: 'shapes-v1', sha256: 's'.repeat(64), embedDim: 512 },
+} as ResultDocument;
 
 describe('embeddings output chunking', () => {
   it('splits frames into chunks that each fit the message limit, in order, losing nothing', () => {
@@ -26,13 +41,19 @@ describe('embeddings output chunking', () => {
       assert.deepEqual(c.chunk, { index: i, count: chunks.length });
       assert.equal(c.firstFrame, next);
       assert.equal(c.timesSec.length, c.frames);
-      assert.ok(Buffer.byteLength(JSON.stringify(c)) <= limit, `chunk ${i} has ${Buffer.byteLength(JSON.stringify(c))} bytes`);
+      assert.ok(
+        Buffer.byteLength(JSON.stringify(c)) <= limit,
+        `chunk ${i} has ${Buffer.byteLength(JSON.stringify(c))} bytes`,
+      );
       all.push(...decodeEmbeddings(c));
       next += c.frames;
     });
     assert.equal(next, 1000);
     assert.deepEqual(Float32Array.from(all), t.embeds);
-    assert.deepEqual(chunks.flatMap((c) => c.timesSec), Array.from(t.times));
+    assert.deepEqual(
+      chunks.flatMap((c) => c.timesSec),
+      Array.from(t.times),
+    );
   });
 
   it('a small video is one chunk; no frames is one empty chunk', () => {

@@ -55,7 +55,10 @@ describe('standing-query table', () => {
 
   it('unknown fields in a record are allowed', () => {
     const t = new StandingQueries();
-    assert.equal(t.apply('q', Buffer.from(JSON.stringify({ schema: QUERY_SCHEMA, text: 't', owner: 'team-a' }))).outcome, 'set');
+    assert.equal(
+      t.apply('q', Buffer.from(JSON.stringify({ schema: QUERY_SCHEMA, text: 't', owner: 'team-a' }))).outcome,
+      'set',
+    );
   });
 
   it('the order does not depend on arrival order', () => {
@@ -72,7 +75,7 @@ describe('standing-query table', () => {
   });
 });
 
-describe('a video\'s queries', () => {
+describe("a video's queries", () => {
   it('are its own, then the standing ones', () => {
     const r = withStanding([{ id: 'e1', text: 'own' }], [{ id: 's1', text: 'standing' }]);
     assert.deepEqual(r.queries, [

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpanStatusCode, trace as otelTrace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { ClipstreamError } from '../../../src/errors.js';
-import { SPAN, createTrace, extractContext, startVideoSpan, traceHeaders } from '../../../src/telemetry/index.js';
+import {
+  SPAN,
+  createTrace,
+  extractContext,
+  startVideoSpan,
+  traceHeaders,
+} from '../../../src/telemetry/index.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -17,7 +27,11 @@ function sdk() {
 
 describe('trace context over Kafka headers', () => {
   it('extracts traceparent from Buffer or string headers, case-insensitively', () => {
-    for (const headers of [{ traceparent: Buffer.from(traceparent) }, { traceparent }, { Traceparent: [Buffer.from(traceparent)] }]) {
+    for (const headers of [
+      { traceparent: Buffer.from(traceparent) },
+      { traceparent },
+      { Traceparent: [Buffer.from(traceparent)] },
+    ]) {
       const sc = otelTrace.getSpanContext(extractContext(headers));
       assert.equal(sc?.traceId, TRACE_ID);
       assert.equal(sc?.spanId, PARENT);
@@ -27,14 +41,18 @@ describe('trace context over Kafka headers', () => {
     assert.equal(otelTrace.getSpanContext(extractContext(undefined)), undefined);
   });
 
-  it('without an SDK the producer\'s traceparent passes through to the output', () => {
+  it("without an SDK the producer's traceparent passes through to the output", () => {
     const { ctx } = startVideoSpan(extractContext({ traceparent }), {});
     assert.equal(traceHeaders(ctx).traceparent, traceparent);
   });
 
-  it('the video span joins the producer\'s trace; stage spans are its children; output carries the trace', async () => {
+  it("the video span joins the producer's trace; stage spans are its children; output carries the trace", async () => {
     const { exporter, tracer } = sdk();
-    const { span, ctx } = startVideoSpan(extractContext({ traceparent: Buffer.from(traceparent) }), { a: 1 }, tracer);
+    const { span, ctx } = startVideoSpan(
+      extractContext({ traceparent: Buffer.from(traceparent) }),
+      { a: 1 },
+      tracer,
+    );
     const trace = createTrace({ parent: ctx, tracer });
     let out: Record<string, string> = {};
     await trace('publish', async (stageCtx) => {
