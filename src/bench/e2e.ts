@@ -3,6 +3,7 @@
  * shared batcher, match, result document), one video alone and several at once sharing the
  * Embedder's batcher, as the worker runs them.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import type { Sampling } from '../frames/index.js';
 import { silentLogger } from '../log.js';
@@ -18,6 +19,18 @@ export interface EndToEndResult {
   frames: number;
   wallMs: number;
   framesPerSec: number;
+  /** mean frames per image-encoder run (the batcher's doing) */
+  meanBatch: number;
+  /** share of the wall time the image encoder was running */
+  encoderBusyPct: number;
+  /** frames per second of encoder time: the embed rate inside the pipeline, next to decoding */
+  encoderFramesPerSec: number;
+  /**
+   * Longest the Node.js event loop was blocked, ms. onnxruntime-node runs a batch synchronously
+   * on the main thread, so this is about one batch's run time: while it lasts, nothing reads
+   * ffmpeg's output and decoding waits.
+   */
+  eventLoopMaxStallMs: number;
   /** each video's own `timings` from its result document */
   timings: { decodeMs: number; embedMs: number; matchMs: number; totalMs: number }[];
 }
@@ -50,6 +63,9 @@ export async function endToEnd(
     log: silentLogger,
     framesInFlight: s.framesInFlight,
   };
+  const before = { ...s.embedder.stats };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const { value: outcomes, ms } = await timed(() =>
     Promise.all(
       Array.from({ length: videos }, (_, i) =>
@@ -67,7 +83,10 @@ export async function endToEnd(
       ),
     ),
   );
+  loop.disable();
   const frames = outcomes.reduce((a, o) => a + o.track.count, 0);
+  const batches = s.embedder.stats.imageBatches - before.imageBatches;
+  const encoderMs = s.embedder.stats.imageMs - before.imageMs;
   return {
     result: {
       model,
@@ -75,6 +94,10 @@ export async function endToEnd(
       frames,
       wallMs: ms,
       framesPerSec: perSecond(frames, ms),
+      meanBatch: batches > 0 ? (s.embedder.stats.imageFrames - before.imageFrames) / batches : 0,
+      encoderBusyPct: (100 * encoderMs) / ms,
+      encoderFramesPerSec: perSecond(frames, encoderMs),
+      eventLoopMaxStallMs: loop.max / 1e6,
       timings: outcomes.map((o) => o.result.timings),
     },
     track: (outcomes[0] as (typeof outcomes)[number]).track,

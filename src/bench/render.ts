@@ -104,7 +104,18 @@ function tables(r: BenchReport): Table[] {
     },
     {
       title: 'End to end (processVideo, one worker)',
-      head: ['model', 'videos at once', 'frames', 'wall s', 'frames/s', '% of slowest stage alone (fp32)'],
+      head: [
+        'model',
+        'videos at once',
+        'frames',
+        'wall s',
+        'frames/s',
+        '% of slowest stage alone',
+        'mean batch',
+        'encoder busy',
+        'encoder frames/s',
+        'event loop max stall ms',
+      ],
       rows: r.endToEnd.map((e) => [
         e.model,
         String(e.videos),
@@ -112,6 +123,10 @@ function tables(r: BenchReport): Table[] {
         sec(e.wallMs),
         fmt(e.framesPerSec),
         e.model === 'fp32' ? pctText((100 * e.framesPerSec) / s.slowestFramesPerSec) : '-',
+        fmt(e.meanBatch),
+        pctText(e.encoderBusyPct),
+        fmt(e.encoderFramesPerSec),
+        fmt(e.eventLoopMaxStallMs),
       ]),
     },
     {
@@ -150,6 +165,12 @@ export function summaryLines(r: BenchReport): string[] {
     `Stages alone at ${r.sampling}: decode ${fmt(s.stages.decode)}, embed ${fmt(s.stages.embed)}, match ${fmt(s.stages.match)} frames/s; slowest: ${s.slowestStage}.`,
     `End to end, one video: ${fmt(s.endToEndFramesPerSec)} frames/s = ${pctText(s.endToEndOfSlowestPct)} of the slowest stage alone; with no overlap the stages would give ${fmt(s.serialFramesPerSec)} frames/s (${overlap}).`,
   ];
+  const e2e = r.endToEnd.find((x) => x.model === 'fp32' && x.videos === 1);
+  if (e2e) {
+    lines.push(
+      `Inside the pipeline the encoder ran batches of ${fmt(e2e.meanBatch)} frames on average (up to ${r.runtime.batch.maxBatch} allowed), busy ${pctText(e2e.encoderBusyPct)} of the time at ${fmt(e2e.encoderFramesPerSec)} frames/s; the event loop stalled up to ${fmt(e2e.eventLoopMaxStallMs)} ms at a time.`,
+    );
+  }
   if (s.concurrentOfSlowestPct !== null) {
     lines.push(
       `Two videos at once (shared batcher): ${pctText(s.concurrentOfSlowestPct)} of the slowest stage alone.`,

@@ -74,8 +74,30 @@ function measurements(over: Partial<Measurements> = {}): Measurements {
     ],
     match: { frames: 120, queries: 8, captions: 12, runs: 10, medianMs: 12, framesPerSec: 10000 },
     endToEnd: [
-      { model: 'fp32', videos: 1, frames: 120, wallMs: 12000, framesPerSec: 10, timings: [] },
-      { model: 'fp32', videos: 2, frames: 240, wallMs: 21818, framesPerSec: 11, timings: [] },
+      {
+        model: 'fp32',
+        videos: 1,
+        frames: 120,
+        wallMs: 12000,
+        framesPerSec: 10,
+        meanBatch: 16,
+        encoderBusyPct: 90,
+        encoderFramesPerSec: 11,
+        eventLoopMaxStallMs: 100,
+        timings: [],
+      },
+      {
+        model: 'fp32',
+        videos: 2,
+        frames: 240,
+        wallMs: 21818,
+        framesPerSec: 11,
+        meanBatch: 16,
+        encoderBusyPct: 90,
+        encoderFramesPerSec: 12,
+        eventLoopMaxStallMs: 100,
+        timings: [],
+      },
     ],
     reference: {
       description: 'ref',
@@ -146,7 +168,18 @@ describe('bench summary math', () => {
       int8Agreement: { frames: 16, meanCosine: 0.999, minCosine: 0.998 },
       endToEnd: [
         ...measurements().endToEnd,
-        { model: 'int8', videos: 1, frames: 120, wallMs: 6000, framesPerSec: 20, timings: [] },
+        {
+          model: 'int8',
+          videos: 1,
+          frames: 120,
+          wallMs: 6000,
+          framesPerSec: 20,
+          meanBatch: 16,
+          encoderBusyPct: 90,
+          encoderFramesPerSec: 22,
+          eventLoopMaxStallMs: 100,
+          timings: [],
+        },
       ],
     });
     const s = summarise(m);
