@@ -135,7 +135,7 @@ describe('publish and results commands', { timeout: 600_000 }, () => {
       assert.equal(r.stdout, '', args.join(' '));
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(lines[0]!, re, args.join(' '));
+      assert.match(lines[0]!, re, `${args.join(' ')}: ${r.stderr}`);
     }
   });
 });
