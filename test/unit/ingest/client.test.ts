@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -34,8 +34,9 @@ describe('Kafka client settings', () => {
     }
   });
 
-  it('TLS with a CA file and without verification', () => {
+  it('TLS with a CA file and without verification', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-ca-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const ca = join(dir, 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nxyz\n-----END CERTIFICATE-----\n');
     const c = kafkaConfig(
