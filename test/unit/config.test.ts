@@ -39,3 +39,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { CLIPSTREAM_MOMENT_THRESHOLD: '1.5' }), /CLIPSTREAM_MOMENT_THRESHOLD/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('lists every environment variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ENV_NAMES } = await import('../../src/config.js');
+    const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const name of Object.values(ENV_NAMES)) assert.ok(doc.includes(`\`${name}\``), `${name} is not documented`);
+  });
+});
