@@ -28,8 +28,10 @@ export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /**
  * The committed model pack the tests run: the bundled shapes pack once it is in the repository,
  * else the tiny test pack (the worker tests check plumbing, not what the model sees).
+ * TEST_WORKER_MODEL names another pack (e.g. to try a new one before it is committed).
  */
 export function testModel(): string {
+  if (process.env.TEST_WORKER_MODEL) return process.env.TEST_WORKER_MODEL;
   const bundled = join(ROOT, 'models', 'shapes-v1');
   return existsSync(join(bundled, 'model.json'))
     ? bundled
