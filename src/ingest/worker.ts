@@ -15,12 +15,12 @@
 import { EventEmitter, once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { matchOptionsOf } from '../config.js';
 import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError, formatError, toClipstreamError } from '../errors.js';
 import type { MediaLimits } from '../frames/index.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_MATCH_OPTIONS } from '../match/index.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { calibrationFor } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
@@ -133,7 +133,7 @@ export class Worker {
       publisher: this.publisher,
       standing: this.standing,
       limits: { timeoutMs: config.decodeTimeoutSec * 1000, ...opts.limits },
-      match: opts.match ?? DEFAULT_MATCH_OPTIONS,
+      match: opts.match ?? matchOptionsOf(config),
       calibration: opts.calibration ?? calibrationFor(opts.embedder.pack.manifest),
       instruments: this.instruments,
       log,

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { decodeEmbeddings } from '../../../src/ingest/index.js';
 import type { EmbeddingsChunk, Worker } from '../../../src/ingest/index.js';
-import { DEFAULT_MATCH_OPTIONS } from '../../../src/match/index.js';
+import { matchOptionsOf } from '../../../src/config.js';
 import { ResultDocumentSchema, calibrationFor, processVideo } from '../../../src/pipeline/index.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 import { silentLogger } from '../../../src/log.js';
@@ -108,7 +108,7 @@ describe('worker round trip', { timeout: 600_000 }, () => {
         {
           embedder,
           policy: { mediaRoot: media, allowPrivateNetworks: false },
-          match: DEFAULT_MATCH_OPTIONS,
+          match: matchOptionsOf(config),
           calibration: calibrationFor(embedder.pack.manifest),
           log: silentLogger,
         },
