@@ -61,7 +61,7 @@ export function classifyFfmpegFailure(fallback: ErrorCode, message: string, line
     return new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', message);
   }
   if (
-    /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5\d\d|Temporary failure|Connection reset|I\/O error/i.test(
+    /Connection refused|Connection timed out|timed out|Network is unreachable|Server returned 5(?:\d\d|XX)|Temporary failure|Connection reset|I\/O error/i.test(
       line,
     )
   ) {
