@@ -12,6 +12,7 @@ of its arguments, whatever the number of worker processes.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import subprocess
 import tempfile
@@ -129,7 +130,9 @@ def build(seed: int, videos: int, scenes: int = 60, frames: int = 2, size: int =
 
 def load_or_build(path: str, **kw) -> Dict[str, np.ndarray]:
     """Cached split: rebuilt when missing or when it was made with other arguments."""
-    key = repr(sorted(kw.items()))
+    args = inspect.signature(build).bind(**kw)
+    args.apply_defaults()
+    key = repr(sorted((k, list(v) if isinstance(v, tuple) else v) for k, v in args.arguments.items() if k != 'workers'))
     if os.path.exists(path):
         d = np.load(path)
         if str(d['key']) == key:

@@ -121,6 +121,37 @@ def eval_split(seed: int, videos: int = 40, size: int = 80, cache: str = '/tmp/s
                            frames=2, size=size, p_objects=(1, 1, 1))
 
 
+def ts_split(seeds, size: int = 80, every: int = 5, cache: str = '/tmp/shapes') -> Dict[str, np.ndarray]:
+    """Frames of videos rendered by the repo's own TypeScript renderer (eval/shapes, needs
+    `npm run build`), a second implementation of the spec: every `every`-th frame, decoded
+    with the letterbox filter, labelled from the truth document's scenes."""
+    import os
+    import subprocess
+
+    os.makedirs(f'{cache}/ts', exist_ok=True)
+    pix, masks, kinds = [], [], []
+    for seed in seeds:
+        mp4, js = f'{cache}/ts/v{seed}.mp4', f'{cache}/ts/v{seed}.json'
+        if not os.path.exists(js):
+            subprocess.run(['node', 'dist/eval/shapes/render-cli.js', '--seed', str(seed), '--out', mp4,
+                            '--truth', js, '--duration', '40'], check=True, capture_output=True)
+        spec = json.load(open(js))['spec']
+        dec = subprocess.run(['ffmpeg', '-v', 'error', '-i', mp4, '-vf', D.letterbox_filter(size), '-fps_mode',
+                              'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+                             stdout=subprocess.PIPE, check=True).stdout
+        frames = np.frombuffer(dec, np.uint8).reshape(-1, size, size, 3)
+        owner = []
+        for si, sc in enumerate(spec['scenes']):
+            owner += [si] * int(round(sc['durationSec'] * spec['fps']))
+        for i in range(0, min(len(frames), len(owner)), every):
+            objs = spec['scenes'][owner[i]]['objects']
+            ks = [world.OBJECT_INDEX[(o['colour'], o['shape'])] for o in sorted(objs, key=lambda o: o['start']['x'])]
+            pix.append(frames[i])
+            masks.append(sum(1 << k for k in ks))
+            kinds.append(ks + [-1] * (2 - len(ks)))
+    return {'pixels': np.stack(pix), 'mask': np.asarray(masks, np.int32), 'kinds': np.asarray(kinds, np.int16)}
+
+
 def main():
     from .train import load_checkpoint
 
@@ -129,6 +160,8 @@ def main():
     ap.add_argument('--seed', type=int, default=3)
     ap.add_argument('--videos', type=int, default=60)
     ap.add_argument('--cache', default='/tmp/shapes')
+    ap.add_argument('--ts-videos', type=int, default=0,
+                    help='also score N videos from the TypeScript renderer (eval/shapes, after npm run build)')
     a = ap.parse_args()
     torch.set_num_threads(2)
     model = load_checkpoint(a.checkpoint)
@@ -138,6 +171,11 @@ def main():
     r['frames'] = int(len(ev['mask']))
     r['seconds'] = round(time.time() - t, 1)
     print(json.dumps(r, indent=1))
+    if a.ts_videos:
+        tv = ts_split(range(a.seed * 1000, a.seed * 1000 + a.ts_videos), model.cfg.image_size, cache=a.cache)
+        r = figures(model, tv)
+        r['frames'] = int(len(tv['mask']))
+        print('typescript renderer:', json.dumps(r, indent=1))
 
 
 if __name__ == '__main__':
