@@ -117,11 +117,15 @@ if (otherLines) {
   const unit = findTests(join(root, 'dist', 'test', 'unit'));
   const lines = (process.env.NODE_LINES ?? '22.23.3 24.15.0').split(/\s+/).filter(Boolean);
   for (const v of lines) {
-    const fetched = spawnSync(join(root, 'scripts', 'node-lines.sh'), ['node', '-e', 'process.stdout.write(process.execPath)'], {
-      env: { ...env, NODE_LINES: v },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const fetched = spawnSync(
+      join(root, 'scripts', 'node-lines.sh'),
+      ['node', '-e', 'process.stdout.write(process.execPath)'],
+      {
+        env: { ...env, NODE_LINES: v },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     if (fetched.status !== 0 || !fetched.stdout) {
       console.error(`run-tests: could not fetch Node.js ${v}; its unit run counts as a failure`);
       results.push({ label: `node v${v} unit`, pass: 0, fail: 1 });

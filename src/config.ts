@@ -18,7 +18,12 @@ export const ConfigSchema = z.object({
   brokers: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')).min(1)),
   inputTopic: z.string().min(1).max(249).default('clipstream.videos'),
   outputTopic: z.string().min(1).max(249).default('clipstream.results'),

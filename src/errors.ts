@@ -12,34 +12,73 @@ export const ERROR_CODES = {
   // input events and sources
   CLIPSTREAM_BAD_EVENT_JSON: { retryable: false, summary: 'a video event is not valid JSON' },
   CLIPSTREAM_BAD_EVENT: { retryable: false, summary: 'a video event does not match clipstream.video.v1' },
-  CLIPSTREAM_BAD_TEXT: { retryable: false, summary: 'a query or caption text is empty, too long or not valid text' },
-  CLIPSTREAM_BAD_URI: { retryable: false, summary: 'a source URI cannot be parsed or uses an unsupported scheme' },
-  CLIPSTREAM_URI_REFUSED: { retryable: false, summary: 'a source URI points outside the media root or to a refused network address' },
+  CLIPSTREAM_BAD_TEXT: {
+    retryable: false,
+    summary: 'a query or caption text is empty, too long or not valid text',
+  },
+  CLIPSTREAM_BAD_URI: {
+    retryable: false,
+    summary: 'a source URI cannot be parsed or uses an unsupported scheme',
+  },
+  CLIPSTREAM_URI_REFUSED: {
+    retryable: false,
+    summary: 'a source URI points outside the media root or to a refused network address',
+  },
   CLIPSTREAM_SOURCE_NOT_FOUND: { retryable: false, summary: 'the source file or URL does not exist' },
-  CLIPSTREAM_SOURCE_UNAVAILABLE: { retryable: true, summary: 'the source could not be fetched right now (timeout, connection, server error)' },
-  CLIPSTREAM_SOURCE_TOO_LARGE: { retryable: false, summary: 'the source exceeds a configured limit (size, duration, resolution, frames)' },
+  CLIPSTREAM_SOURCE_UNAVAILABLE: {
+    retryable: true,
+    summary: 'the source could not be fetched right now (timeout, connection, server error)',
+  },
+  CLIPSTREAM_SOURCE_TOO_LARGE: {
+    retryable: false,
+    summary: 'the source exceeds a configured limit (size, duration, resolution, frames)',
+  },
   // decoding
   CLIPSTREAM_PROBE_FAILED: { retryable: false, summary: 'ffprobe could not read the source as media' },
   CLIPSTREAM_NO_VIDEO_STREAM: { retryable: false, summary: 'the source has no video stream' },
   CLIPSTREAM_DECODE_FAILED: { retryable: false, summary: 'ffmpeg failed while decoding the source' },
-  CLIPSTREAM_DECODE_TIMEOUT: { retryable: false, summary: 'decoding took longer than the configured limit and ffmpeg was killed' },
+  CLIPSTREAM_DECODE_TIMEOUT: {
+    retryable: false,
+    summary: 'decoding took longer than the configured limit and ffmpeg was killed',
+  },
   CLIPSTREAM_NO_FRAMES: { retryable: false, summary: 'sampling produced no frames' },
   // model
   CLIPSTREAM_MODEL_INVALID: { retryable: false, summary: 'the model pack manifest is missing or invalid' },
   CLIPSTREAM_MODEL_FILE_MISSING: { retryable: false, summary: 'a file named by the model pack is missing' },
   CLIPSTREAM_MODEL_CHECKSUM: { retryable: false, summary: 'a model pack file does not match its sha256' },
-  CLIPSTREAM_MODEL_MISMATCH: { retryable: false, summary: 'an ONNX graph does not have the inputs or outputs the contract requires' },
+  CLIPSTREAM_MODEL_MISMATCH: {
+    retryable: false,
+    summary: 'an ONNX graph does not have the inputs or outputs the contract requires',
+  },
   CLIPSTREAM_MODEL_LOAD_FAILED: { retryable: false, summary: 'ONNX Runtime could not load a model file' },
-  CLIPSTREAM_DEVICE_UNAVAILABLE: { retryable: false, summary: 'the requested execution provider (e.g. CUDA) is not available' },
+  CLIPSTREAM_DEVICE_UNAVAILABLE: {
+    retryable: false,
+    summary: 'the requested execution provider (e.g. CUDA) is not available',
+  },
   CLIPSTREAM_INFERENCE_FAILED: { retryable: true, summary: 'ONNX Runtime failed while running a batch' },
   CLIPSTREAM_TOKENIZER_FAILED: { retryable: false, summary: 'the tokenizer could not encode a text' },
   // kafka and lifecycle
-  CLIPSTREAM_KAFKA_UNAVAILABLE: { retryable: true, summary: 'the Kafka cluster cannot be reached or refused a request' },
+  CLIPSTREAM_KAFKA_UNAVAILABLE: {
+    retryable: true,
+    summary: 'the Kafka cluster cannot be reached or refused a request',
+  },
   CLIPSTREAM_TOPIC_MISSING: { retryable: false, summary: 'a topic does not exist and may not be created' },
-  CLIPSTREAM_RESULT_TOO_LARGE: { retryable: false, summary: 'a result document is larger than the largest message the worker may publish' },
-  CLIPSTREAM_PUBLISH_FAILED: { retryable: true, summary: 'a result or DLQ record was not acknowledged by the broker' },
-  CLIPSTREAM_ABORTED: { retryable: true, summary: 'work was aborted (shutdown or rebalance) and will be redone' },
-  CLIPSTREAM_RETRIES_EXHAUSTED: { retryable: false, summary: 'a retryable fault persisted past the retry budget' },
+  CLIPSTREAM_RESULT_TOO_LARGE: {
+    retryable: false,
+    summary: 'a result document is larger than the largest message the worker may publish',
+  },
+  CLIPSTREAM_PUBLISH_FAILED: {
+    retryable: true,
+    summary: 'a result or DLQ record was not acknowledged by the broker',
+  },
+  CLIPSTREAM_ABORTED: {
+    retryable: true,
+    summary: 'work was aborted (shutdown or rebalance) and will be redone',
+  },
+  CLIPSTREAM_RETRIES_EXHAUSTED: {
+    retryable: false,
+    summary: 'a retryable fault persisted past the retry budget',
+  },
   CLIPSTREAM_INTERNAL: { retryable: false, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
@@ -62,7 +101,10 @@ export function isClipstreamError(err: unknown): err is ClipstreamError {
 }
 
 /** Wraps anything thrown into a coded error, keeping the original as `cause`. */
-export function toClipstreamError(err: unknown, fallback: ErrorCode = 'CLIPSTREAM_INTERNAL'): ClipstreamError {
+export function toClipstreamError(
+  err: unknown,
+  fallback: ErrorCode = 'CLIPSTREAM_INTERNAL',
+): ClipstreamError {
   if (err instanceof ClipstreamError) return err;
   if (err instanceof Error && err.name === 'AbortError') {
     return new ClipstreamError('CLIPSTREAM_ABORTED', 'aborted', { cause: err });

@@ -15,7 +15,11 @@ export interface LabelledTrack {
 }
 
 /** Newton's method on a weighted 1-D logistic regression: p(y) = sigmoid(a x + b). */
-export function fitLogistic(x: Float64Array, y: Uint8Array, iterations = 50): { scale: number; bias: number } {
+export function fitLogistic(
+  x: Float64Array,
+  y: Uint8Array,
+  iterations = 50,
+): { scale: number; bias: number } {
   const n = x.length;
   let pos = 0;
   for (let i = 0; i < n; i++) pos += y[i]!;
@@ -27,7 +31,11 @@ export function fitLogistic(x: Float64Array, y: Uint8Array, iterations = 50): { 
   let b = 0;
   const l2 = 1e-6;
   for (let it = 0; it < iterations; it++) {
-    let ga = 0, gb = 0, haa = l2, hab = 0, hbb = l2;
+    let ga = 0,
+      gb = 0,
+      haa = l2,
+      hab = 0,
+      hbb = l2;
     for (let i = 0; i < n; i++) {
       const xi = x[i]!;
       const p = 1 / (1 + Math.exp(-(a * xi + b)));
@@ -53,7 +61,10 @@ export function fitLogistic(x: Float64Array, y: Uint8Array, iterations = 50): { 
   return { scale: a, bias: b };
 }
 
-export function fitCalibration(tracks: readonly LabelledTrack[], queries: readonly TextEmbedding[]): Calibration {
+export function fitCalibration(
+  tracks: readonly LabelledTrack[],
+  queries: readonly TextEmbedding[],
+): Calibration {
   const xs: number[] = [];
   const xw: number[] = [];
   const ys: number[] = [];

@@ -26,18 +26,36 @@ import {
 /** Calibration seeds are offset far from evaluation seeds, so the two sets never share a video. */
 const CALIBRATION_SEED_OFFSET = 100_003;
 
-async function fit(o: { videos: number; seed: number; fps: number; durationSec: number; pairs: number; model?: string; cacheDir: string; write: boolean }): Promise<void> {
-  const specs = evalSpecs({ videos: o.videos, seed: o.seed + CALIBRATION_SEED_OFFSET, durationSec: o.durationSec });
+async function fit(o: {
+  videos: number;
+  seed: number;
+  fps: number;
+  durationSec: number;
+  pairs: number;
+  model?: string;
+  cacheDir: string;
+  write: boolean;
+}): Promise<void> {
+  const specs = evalSpecs({
+    videos: o.videos,
+    seed: o.seed + CALIBRATION_SEED_OFFSET,
+    durationSec: o.durationSec,
+  });
   const embedder = await openEvalEmbedder(o.model);
   try {
     const { runs } = await prepareRuns(specs, embedder, { cacheDir: o.cacheDir, fps: o.fps });
     const texts = buildQueries(specs, o.pairs, o.seed + CALIBRATION_SEED_OFFSET);
     const vecs = await embedder.embedTexts(texts);
     const cal = fitCalibration(
-      runs.map((r) => ({ track: r.track, truth: (qi: number, t: number) => truthAt(r.spec, texts[qi]!, r.track.times[t]!) })),
+      runs.map((r) => ({
+        track: r.track,
+        truth: (qi: number, t: number) => truthAt(r.spec, texts[qi]!, r.track.times[t]!),
+      })),
       vecs,
     );
-    process.stdout.write(`${JSON.stringify({ calibration: cal, videos: runs.length, queries: texts.length })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ calibration: cal, videos: runs.length, queries: texts.length })}\n`,
+    );
     if (o.write) {
       const path = join(embedder.pack.dir, 'model.json');
       const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;

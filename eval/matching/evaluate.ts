@@ -58,7 +58,14 @@ export interface EvalReport {
   schema: 'clipstream.eval.v1';
   options: Omit<EvalOptions, 'progress' | 'cacheDir'>;
   model: { name: string; sha256: string };
-  counts: { videos: number; frames: number; queries: number; truePairs: number; falsePairs: number; swappedPairs: number };
+  counts: {
+    videos: number;
+    frames: number;
+    queries: number;
+    truePairs: number;
+    falsePairs: number;
+    swappedPairs: number;
+  };
   variants: Record<'combined' | 'frameLevel' | 'fineGrained', Metrics>;
   seconds: { render: number; pipeline: number; match: number };
 }
@@ -93,7 +100,11 @@ export function buildQueries(specs: readonly VideoSpec[], extraPairs: number, se
 
 /** Caption bank: `nothing`, every single object, every ordered pair of distinct objects. */
 export function captionBank(): string[] {
-  return ['nothing', ...OBJECTS, ...OBJECTS.flatMap((a) => OBJECTS.filter((b) => b !== a).map((b) => `${a} and ${b}`))];
+  return [
+    'nothing',
+    ...OBJECTS,
+    ...OBJECTS.flatMap((a) => OBJECTS.filter((b) => b !== a).map((b) => `${a} and ${b}`)),
+  ];
 }
 
 export function evalSpecs(opts: Pick<EvalOptions, 'videos' | 'seed' | 'durationSec'>): VideoSpec[] {
@@ -215,8 +226,20 @@ export async function prepareRuns(
   const runs: VideoRun[] = [];
   for (const [i, path] of paths.entries()) {
     const { track } = await processVideo(
-      { videoId: `eval-${i}`, uri: path, queries: [], captions: [], sampling: { strategy: 'fps', fps: opts.fps } },
-      { embedder, policy: { allowPrivateNetworks: false }, match: DEFAULT_MATCH_OPTIONS, calibration: cal, log: silentLogger },
+      {
+        videoId: `eval-${i}`,
+        uri: path,
+        queries: [],
+        captions: [],
+        sampling: { strategy: 'fps', fps: opts.fps },
+      },
+      {
+        embedder,
+        policy: { allowPrivateNetworks: false },
+        match: DEFAULT_MATCH_OPTIONS,
+        calibration: cal,
+        log: silentLogger,
+      },
     );
     runs.push({ spec: specs[i]!, track });
     say(`embedded ${i + 1}/${paths.length}`);
@@ -290,7 +313,10 @@ export function reportTable(r: EvalReport): string {
   const lines = [
     '| matcher | moment recall (IoU>=0.5) | false-match rate | swapped-binding false-match | caption time-accuracy | ranking mAP |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(([n, m]) => `| ${n} | ${f(m.momentRecall)} | ${f(m.falseMatchRate)} | ${f(m.swappedFalseMatchRate)} | ${f(m.captionTimeAccuracy)} | ${f(m.mAP)} |`),
+    ...rows.map(
+      ([n, m]) =>
+        `| ${n} | ${f(m.momentRecall)} | ${f(m.falseMatchRate)} | ${f(m.swappedFalseMatchRate)} | ${f(m.captionTimeAccuracy)} | ${f(m.mAP)} |`,
+    ),
   ];
   return lines.join('\n');
 }

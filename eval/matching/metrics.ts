@@ -51,7 +51,10 @@ export function captionTimeAccuracy(
   let right = 0;
   for (const s of spans) {
     for (const sc of scenes) {
-      const inter = Math.max(0, Math.min(s.endSec, sc.endSec, durationSec) - Math.max(s.startSec, sc.startSec, 0));
+      const inter = Math.max(
+        0,
+        Math.min(s.endSec, sc.endSec, durationSec) - Math.max(s.startSec, sc.startSec, 0),
+      );
       if (inter > 0 && sc.accepts(s.text)) right += inter;
     }
   }

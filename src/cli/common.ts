@@ -25,15 +25,15 @@ export async function readLines(path: string, what: string): Promise<string[]> {
   } catch (err) {
     throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `cannot read ${what} ${path}`, { cause: err });
   }
-  if (raw.includes('\u0000')) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${what} ${path} is not a text file`);
-  return raw
-    .split(/\r?\n/)
-    .filter((l) => l.trim().length > 0);
+  if (raw.includes('\u0000'))
+    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${what} ${path} is not a text file`);
+  return raw.split(/\r?\n/).filter((l) => l.trim().length > 0);
 }
 
 export function positiveNumber(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `${flag} must be a positive number, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `${flag} must be a positive number, got '${value}'`);
   return n;
 }

@@ -11,11 +11,7 @@ function vttTime(sec: number): string {
 
 /** Cue text may not contain "-->" or blank lines; escape the three WebVTT-special characters. */
 function vttText(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, ' ');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }
 
 /** The captions as WebVTT (W3C WebVTT: header, blank line, cues with hh:mm:ss.ttt timings). */
@@ -37,13 +33,19 @@ export function toTable(doc: ResultDocument): string {
   const out: string[] = [];
   const s = doc.source;
   out.push(`video   ${doc.videoId}  ${s.width}x${s.height} ${s.fps} fps ${sec(s.durationSec)}`);
-  out.push(`model   ${doc.model.name} (${doc.model.sha256.slice(0, 12)}) on ${String(doc.model['provider'] ?? '?')}  sampling ${doc.sampling.strategy}${doc.sampling.fps ? ` ${doc.sampling.fps}/s` : ''}, ${doc.sampling.frames} frames`);
-  out.push(`time    decode ${doc.timings.decodeMs} ms, embed ${doc.timings.embedMs} ms, match ${doc.timings.matchMs} ms, total ${doc.timings.totalMs} ms`);
+  out.push(
+    `model   ${doc.model.name} (${doc.model.sha256.slice(0, 12)}) on ${String(doc.model['provider'] ?? '?')}  sampling ${doc.sampling.strategy}${doc.sampling.fps ? ` ${doc.sampling.fps}/s` : ''}, ${doc.sampling.frames} frames`,
+  );
+  out.push(
+    `time    decode ${doc.timings.decodeMs} ms, embed ${doc.timings.embedMs} ms, match ${doc.timings.matchMs} ms, total ${doc.timings.totalMs} ms`,
+  );
   if (doc.queries.length > 0) {
     out.push('', 'QUERY'.padEnd(36) + 'SCORE  MATCH  MOMENTS');
     for (const q of doc.queries) {
       const moments = q.moments.map((m) => `${sec(m.startSec)}-${sec(m.endSec)}`).join(', ');
-      out.push(`${clip(q.text, 34).padEnd(36)}${q.score.toFixed(2).padStart(5)}  ${(q.matched ? 'yes' : 'no').padEnd(5)}  ${moments || '-'}`);
+      out.push(
+        `${clip(q.text, 34).padEnd(36)}${q.score.toFixed(2).padStart(5)}  ${(q.matched ? 'yes' : 'no').padEnd(5)}  ${moments || '-'}`,
+      );
     }
   }
   if (doc.captions.length > 0) {

@@ -58,7 +58,8 @@ export async function modelCommand(argv: string[]): Promise<number> {
     // The runtime re-normalises rows; check the raw contract on a fresh run instead of trusting it.
     const raw = await rawNorms(embedder, frames);
     raw.forEach((n, i) => {
-      if (!(Math.abs(n - 1) < 1e-3)) bad(`image_embeds row ${i} has norm ${n.toFixed(4)}, expected 1 (L2-normalised)`);
+      if (!(Math.abs(n - 1) < 1e-3))
+        bad(`image_embeds row ${i} has norm ${n.toFixed(4)}, expected 1 (L2-normalised)`);
     });
     texts.forEach((t, i) => {
       const n = norm(t.sentence, 0, D);

@@ -32,12 +32,16 @@ const SCENE_DEFAULTS = { threshold: 0.3, minSpacingSec: 0.5 };
 
 export function samplingFrom(fps: number | undefined, strategy: string | undefined): Sampling {
   if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `--sampling must be fps, keyframes or scene, got '${strategy}'`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
+    );
   }
   if (fps !== undefined && strategy !== undefined && strategy !== 'fps') {
     throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
   }
-  if (fps !== undefined && fps > 120) throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps must be at most 120');
+  if (fps !== undefined && fps > 120)
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps must be at most 120');
   if (strategy === 'keyframes') return { strategy: 'keyframes' };
   if (strategy === 'scene') return { strategy: 'scene', ...SCENE_DEFAULTS };
   return { strategy: 'fps', fps: fps ?? DEFAULT_FPS };
@@ -50,12 +54,18 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', 'run needs exactly one video path or URL (see clipstream run --help)');
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      'run needs exactly one video path or URL (see clipstream run --help)',
+    );
   }
   const uri = positionals[0] as string;
   const format = values.format ?? 'json';
   if (!['json', 'vtt', 'table'].includes(format)) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `--format must be json, vtt or table, got '${format}'`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--format must be json, vtt or table, got '${format}'`,
+    );
   }
   const sampling = samplingFrom(positiveNumber(values.fps, '--fps'), values.sampling);
   const queryTexts = [...(values.query ?? [])];
@@ -65,7 +75,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: 'text' });
 
   const embedder = await openRuntime(
-    { model: config.model, device: config.device, threads: config.threads, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs },
+    {
+      model: config.model,
+      device: config.device,
+      threads: config.threads,
+      batchSize: config.batchSize,
+      batchWaitMs: config.batchWaitMs,
+    },
     log,
   );
   const abort = new AbortController();
@@ -89,7 +105,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       },
       {
         embedder,
-        policy: { allowPrivateNetworks: config.allowPrivateNetworks, ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}) },
+        policy: {
+          allowPrivateNetworks: config.allowPrivateNetworks,
+          ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}),
+        },
         limits: { timeoutMs: config.decodeTimeoutSec * 1000 },
         match: matchOptionsOf(config),
         calibration: calibrationFor(embedder.pack.manifest),
@@ -100,7 +119,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       abort.signal,
     );
     if (progress) process.stderr.write('\r\x1b[K');
-    const text = format === 'vtt' ? toWebVtt(result) : format === 'table' ? toTable(result) : `${JSON.stringify(result, null, 2)}\n`;
+    const text =
+      format === 'vtt'
+        ? toWebVtt(result)
+        : format === 'table'
+          ? toTable(result)
+          : `${JSON.stringify(result, null, 2)}\n`;
     if (values.out) await writeFile(values.out, text);
     else process.stdout.write(text);
     return 0;

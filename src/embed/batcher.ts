@@ -106,7 +106,10 @@ export class Batcher<I, O> {
     try {
       const out = await this.opts.run(batch.map((p) => p.item));
       if (out.length !== batch.length) {
-        throw new ClipstreamError('CLIPSTREAM_INTERNAL', `batch returned ${out.length} results for ${batch.length} items`);
+        throw new ClipstreamError(
+          'CLIPSTREAM_INTERNAL',
+          `batch returned ${out.length} results for ${batch.length} items`,
+        );
       }
       this.opts.onBatch?.(batch.length, performance.now() - t0);
       batch.forEach((p, i) => p.resolve(out[i] as O));

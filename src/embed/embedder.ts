@@ -65,7 +65,13 @@ function normaliseRows(data: Float32Array, rows: number, dim: number): void {
  * video in the process, and the tokenizer with an LRU cache of text embeddings.
  */
 export class Embedder {
-  readonly stats: EmbedderStats = { imageBatches: 0, imageFrames: 0, imageMs: 0, textRuns: 0, textCacheHits: 0 };
+  readonly stats: EmbedderStats = {
+    imageBatches: 0,
+    imageFrames: 0,
+    imageMs: 0,
+    textRuns: 0,
+    textCacheHits: 0,
+  };
   private readonly batcher: Batcher<Uint8Array, Float32Array>;
   private readonly cache: LruCache<string, TextEmbedding>;
   private readonly frameBytes: number;
@@ -120,7 +126,10 @@ export class Embedder {
   embedFrame(frame: Uint8Array, signal?: AbortSignal): Promise<Float32Array> {
     if (frame.length !== this.frameBytes) {
       return Promise.reject(
-        new ClipstreamError('CLIPSTREAM_INTERNAL', `frame has ${frame.length} bytes, expected ${this.frameBytes}`),
+        new ClipstreamError(
+          'CLIPSTREAM_INTERNAL',
+          `frame has ${frame.length} bytes, expected ${this.frameBytes}`,
+        ),
       );
     }
     return this.batcher.submit(frame, signal);
@@ -158,12 +167,17 @@ export class Embedder {
     try {
       out = await this.sessions.image.run({ [m.image.input]: input }, [m.image.outputs.embeds]);
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `image encoder failed: ${String(err)}`, { cause: err });
+      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `image encoder failed: ${String(err)}`, {
+        cause: err,
+      });
     }
     const t = out[m.image.outputs.embeds];
     const D = m.embedDim;
     if (!t || !(t.data instanceof Float32Array) || t.data.length !== n * D) {
-      throw new ClipstreamError('CLIPSTREAM_MODEL_MISMATCH', `image encoder returned the wrong shape for ${n} frames`);
+      throw new ClipstreamError(
+        'CLIPSTREAM_MODEL_MISMATCH',
+        `image encoder returned the wrong shape for ${n} frames`,
+      );
     }
     return t.data;
   }
@@ -216,12 +230,19 @@ export class Embedder {
         [m.text.inputs.mask]: new ort.Tensor('int64', mask, [n, L]),
       });
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `text encoder failed: ${String(err)}`, { cause: err });
+      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `text encoder failed: ${String(err)}`, {
+        cause: err,
+      });
     }
     this.stats.textRuns++;
     const sent = out[m.text.outputs.embeds]?.data;
     const tok = out[m.text.outputs.tokens]?.data;
-    if (!(sent instanceof Float32Array) || !(tok instanceof Float32Array) || sent.length !== n * D || tok.length !== n * L * D) {
+    if (
+      !(sent instanceof Float32Array) ||
+      !(tok instanceof Float32Array) ||
+      sent.length !== n * D ||
+      tok.length !== n * L * D
+    ) {
       throw new ClipstreamError('CLIPSTREAM_MODEL_MISMATCH', 'text encoder returned the wrong shapes');
     }
     return encoded.map((e, i) => {

@@ -50,7 +50,9 @@ export async function loadModelPack(dirArg: string): Promise<ModelPack> {
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${manifestPath} is not valid JSON`, { cause: err });
+    throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${manifestPath} is not valid JSON`, {
+      cause: err,
+    });
   }
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -65,7 +67,10 @@ export async function loadModelPack(dirArg: string): Promise<ModelPack> {
   const needed = [manifest.image.file, manifest.text.file, manifest.tokenizer.file];
   for (const name of needed) {
     if (!(name in manifest.files)) {
-      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${manifestPath}: files has no sha256 for ${name}`);
+      throw new ClipstreamError(
+        'CLIPSTREAM_MODEL_INVALID',
+        `${manifestPath}: files has no sha256 for ${name}`,
+      );
     }
   }
   for (const [name, expected] of Object.entries(manifest.files)) {

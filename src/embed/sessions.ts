@@ -18,7 +18,11 @@ export interface RuntimeOptions {
   readonly cudaDeviceId: number;
 }
 
-export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({ device: 'auto', intraOpThreads: 0, cudaDeviceId: 0 });
+export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({
+  device: 'auto',
+  intraOpThreads: 0,
+  cudaDeviceId: 0,
+});
 
 export interface EncoderSessions {
   readonly image: ort.InferenceSession;
@@ -51,7 +55,15 @@ export function cudaUnavailableReason(): string | undefined {
   }
   try {
     const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const lib = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    const lib = join(
+      dirname(entry),
+      '..',
+      'bin',
+      'napi-v6',
+      process.platform,
+      process.arch,
+      'libonnxruntime_providers_cuda.so',
+    );
     if (!existsSync(lib)) {
       return 'the CUDA provider libraries of onnxruntime-node are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12)';
     }
@@ -84,7 +96,11 @@ async function openPair(
  * Opens the image and text encoders on the requested device and checks both graphs against the
  * model pack contract. `auto` falls back to CPU with one log line when CUDA cannot be used.
  */
-export async function openEncoders(pack: ModelPack, opts: RuntimeOptions, log: Logger): Promise<EncoderSessions> {
+export async function openEncoders(
+  pack: ModelPack,
+  opts: RuntimeOptions,
+  log: Logger,
+): Promise<EncoderSessions> {
   let provider: Provider = opts.device === 'cpu' ? 'cpu' : 'cuda';
   let pair: [ort.InferenceSession, ort.InferenceSession] | undefined;
   if (provider === 'cuda') {
@@ -95,9 +111,13 @@ export async function openEncoders(pack: ModelPack, opts: RuntimeOptions, log: L
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
       if (opts.device === 'cuda') {
-        throw new ClipstreamError('CLIPSTREAM_DEVICE_UNAVAILABLE', `CUDA execution provider unavailable: ${reason}`, {
-          cause: err,
-        });
+        throw new ClipstreamError(
+          'CLIPSTREAM_DEVICE_UNAVAILABLE',
+          `CUDA execution provider unavailable: ${reason}`,
+          {
+            cause: err,
+          },
+        );
       }
       // A CPU-only install is the expected case (info); CUDA libraries present but failing to
       // start means a misconfigured GPU node (warn).
@@ -111,9 +131,13 @@ export async function openEncoders(pack: ModelPack, opts: RuntimeOptions, log: L
       pair = await openPair(pack, 'cpu', opts);
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new ClipstreamError('CLIPSTREAM_MODEL_LOAD_FAILED', `ONNX Runtime could not load ${pack.dir}: ${reason}`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_MODEL_LOAD_FAILED',
+        `ONNX Runtime could not load ${pack.dir}: ${reason}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   const [image, text] = pair;
@@ -176,10 +200,19 @@ function checkContract(pack: ModelPack, image: ort.InferenceSession, text: ort.I
   const m = pack.manifest;
   const D = m.embedDim;
   const L = m.text.contextLength;
-  expectTensor(image, 'input', m.image.file, m.image.input, 'uint8', [undefined, m.image.height, m.image.width, 3]);
+  expectTensor(image, 'input', m.image.file, m.image.input, 'uint8', [
+    undefined,
+    m.image.height,
+    m.image.width,
+    3,
+  ]);
   expectTensor(image, 'output', m.image.file, m.image.outputs.embeds, 'float32', [undefined, D]);
   if (m.image.outputs.patches) {
-    expectTensor(image, 'output', m.image.file, m.image.outputs.patches, 'float32', [undefined, undefined, D]);
+    expectTensor(image, 'output', m.image.file, m.image.outputs.patches, 'float32', [
+      undefined,
+      undefined,
+      D,
+    ]);
   }
   expectTensor(text, 'input', m.text.file, m.text.inputs.ids, 'int64', [undefined, L]);
   expectTensor(text, 'input', m.text.file, m.text.inputs.mask, 'int64', [undefined, L]);

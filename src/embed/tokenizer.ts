@@ -72,13 +72,17 @@ export class TextTokenizer {
     try {
       json = JSON.parse(await readFile(path, 'utf8')) as TokenizerJson;
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path} is not a readable tokenizer.json`, { cause: err });
+      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path} is not a readable tokenizer.json`, {
+        cause: err,
+      });
     }
     try {
       return new TextTokenizer(json, contextLength, padId);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path}: unsupported tokenizer: ${reason}`, { cause: err });
+      throw new ClipstreamError('CLIPSTREAM_MODEL_INVALID', `${path}: unsupported tokenizer: ${reason}`, {
+        cause: err,
+      });
     }
   }
 

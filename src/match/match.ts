@@ -53,7 +53,13 @@ export function matchVideo(
       maxMoments: opts.maxMoments,
     });
     const matched = moments.length > 0 && score >= opts.matchThreshold;
-    return { id: q.id, text: q.text, score: round(score), matched, moments: matched ? moments.map(roundMoment) : [] };
+    return {
+      id: q.id,
+      text: q.text,
+      score: round(score),
+      matched,
+      moments: matched ? moments.map(roundMoment) : [],
+    };
   });
 
   let captionResults: CaptionSpan[] = [];
@@ -96,5 +102,10 @@ function round(x: number): number {
 }
 
 function roundMoment(m: { startSec: number; endSec: number; score: number; peakSec: number }) {
-  return { startSec: round(m.startSec), endSec: round(m.endSec), score: round(m.score), peakSec: round(m.peakSec) };
+  return {
+    startSec: round(m.startSec),
+    endSec: round(m.endSec),
+    score: round(m.score),
+    peakSec: round(m.peakSec),
+  };
 }

@@ -53,6 +53,8 @@ export function findMoments(
     }
     moments.push({ startSec, endSec, score: n > 0 ? sum / n : 0, peakSec: times[peak] as number });
   }
-  moments.sort((x, y) => y.score - x.score || y.endSec - y.startSec - (x.endSec - x.startSec) || x.startSec - y.startSec);
+  moments.sort(
+    (x, y) => y.score - x.score || y.endSec - y.startSec - (x.endSec - x.startSec) || x.startSec - y.startSec,
+  );
   return moments.slice(0, opts.maxMoments);
 }

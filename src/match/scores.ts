@@ -75,7 +75,8 @@ export function textEvidence(
     }
   }
   for (let j = 0; j < W; j++) {
-    for (let t = 0; t < T; t++) acc[t] = (acc[t] as number) + Math.exp(-softness * ((zs[j * T + t] as number) - (minZ[t] as number)));
+    for (let t = 0; t < T; t++)
+      acc[t] = (acc[t] as number) + Math.exp(-softness * ((zs[j * T + t] as number) - (minZ[t] as number)));
   }
   for (let t = 0; t < T; t++) {
     const soft = (minZ[t] as number) - Math.log((acc[t] as number) / W) / softness;

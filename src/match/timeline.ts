@@ -15,7 +15,8 @@ export function frameEnds(times: Float64Array, endSec: number): Float64Array {
   }
   if (T > 0) {
     gaps.sort((a, b) => a - b);
-    const typical = gaps.length > 0 ? (gaps[gaps.length >> 1] as number) : Math.max(0, endSec - (times[0] as number));
+    const typical =
+      gaps.length > 0 ? (gaps[gaps.length >> 1] as number) : Math.max(0, endSec - (times[0] as number));
     const last = times[T - 1] as number;
     ends[T - 1] = Math.max(last, Math.min(endSec > last ? endSec : last + typical, last + typical));
   }
@@ -26,7 +27,12 @@ export function frameEnds(times: Float64Array, endSec: number): Float64Array {
  * Centred moving average over a window of `windowSec` seconds, using timestamps (irregular
  * sampling is fine). Two pointers: O(T).
  */
-export function smoothOverTime(values: Float32Array, times: Float64Array, windowSec: number, out: Float32Array): void {
+export function smoothOverTime(
+  values: Float32Array,
+  times: Float64Array,
+  windowSec: number,
+  out: Float32Array,
+): void {
   const T = values.length;
   if (windowSec <= 0 || T === 0) {
     out.set(values);

@@ -49,13 +49,20 @@ const MAX_CAPTIONS = 1024;
 
 function checkTexts(req: VideoRequest): void {
   if (req.queries.length > MAX_QUERIES) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `too many queries (${req.queries.length} > ${MAX_QUERIES})`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_TEXT',
+      `too many queries (${req.queries.length} > ${MAX_QUERIES})`,
+    );
   }
   if (req.captions.length > MAX_CAPTIONS) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `too many captions (${req.captions.length} > ${MAX_CAPTIONS})`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_TEXT',
+      `too many captions (${req.captions.length} > ${MAX_CAPTIONS})`,
+    );
   }
   for (const t of [...req.queries.map((q) => q.text), ...req.captions]) {
-    if (t.trim().length === 0) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'a query or caption text is empty');
+    if (t.trim().length === 0)
+      throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'a query or caption text is empty');
   }
 }
 
@@ -102,7 +109,14 @@ export async function processVideo(
 
   await trace('frames', async () => {
     const tDecode = performance.now();
-    for await (const frame of decodeFrames(source, info, { width, height, resize, sampling: req.sampling, signal, limits: ctx.limits })) {
+    for await (const frame of decodeFrames(source, info, {
+      width,
+      height,
+      resize,
+      sampling: req.sampling,
+      signal,
+      limits: ctx.limits,
+    })) {
       if (firstSubmit === 0) firstSubmit = performance.now();
       times.push(frame.timeSec);
       const p = embedder.embedFrame(frame.data, signal);
@@ -116,7 +130,8 @@ export async function processVideo(
     while (pending.length > 0) await drainOne();
   });
   const embedMs = firstSubmit === 0 ? 0 : performance.now() - firstSubmit;
-  if (embeds.length === 0) throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', `no frames were sampled from ${req.uri}`);
+  if (embeds.length === 0)
+    throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', `no frames were sampled from ${req.uri}`);
 
   const T = embeds.length;
   const flat = new Float32Array(T * D);
@@ -147,7 +162,12 @@ export async function processVideo(
     req.sampling.strategy === 'fps'
       ? { strategy: 'fps' as const, fps: req.sampling.fps, frames: T }
       : req.sampling.strategy === 'scene'
-        ? { strategy: 'scene' as const, frames: T, threshold: req.sampling.threshold, minSpacingSec: req.sampling.minSpacingSec }
+        ? {
+            strategy: 'scene' as const,
+            frames: T,
+            threshold: req.sampling.threshold,
+            minSpacingSec: req.sampling.minSpacingSec,
+          }
         : { strategy: 'keyframes' as const, frames: T };
   const result: ResultDocument = {
     schema: RESULT_SCHEMA,

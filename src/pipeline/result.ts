@@ -37,7 +37,9 @@ export const ResultDocumentSchema = z.looseObject({
       moments: z.array(MomentSchema),
     }),
   ),
-  captions: z.array(z.looseObject({ startSec: z.number(), endSec: z.number(), text: z.string(), score: z.number() })),
+  captions: z.array(
+    z.looseObject({ startSec: z.number(), endSec: z.number(), text: z.string(), score: z.number() }),
+  ),
   timings: z.looseObject({
     decodeMs: z.number().min(0),
     embedMs: z.number().min(0),
@@ -50,9 +52,21 @@ export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;
   resultId: string;
   videoId: string;
-  source: { uri: string; durationSec: number; width: number; height: number; fps: number; [extra: string]: unknown };
+  source: {
+    uri: string;
+    durationSec: number;
+    width: number;
+    height: number;
+    fps: number;
+    [extra: string]: unknown;
+  };
   model: { name: string; sha256: string; embedDim: number; [extra: string]: unknown };
-  sampling: { strategy: 'fps' | 'keyframes' | 'scene'; fps?: number; frames: number; [extra: string]: unknown };
+  sampling: {
+    strategy: 'fps' | 'keyframes' | 'scene';
+    fps?: number;
+    frames: number;
+    [extra: string]: unknown;
+  };
   queries: {
     id: string;
     text: string;

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../../bin/clipstream.js', import.meta.url));
-export const TINY_PACK = fileURLToPath(new URL('../../../test/fixtures/packs/tiny-openclip', import.meta.url));
+export const TINY_PACK = fileURLToPath(
+  new URL('../../../test/fixtures/packs/tiny-openclip', import.meta.url),
+);
 export const BUNDLED_PACK = fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
 
 export interface CliResult {
@@ -13,7 +15,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function clipstream(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 180_000): Promise<CliResult> {
+export function clipstream(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 180_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
@@ -36,7 +42,9 @@ export function clipstream(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
 export function errorLine(r: CliResult): string {
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   if (r.code === 0) throw new Error(`expected a failure, got exit 0 (stdout ${r.stdout.slice(0, 200)})`);
-  if (r.stdout !== '') throw new Error(`stdout must be empty on error, got ${JSON.stringify(r.stdout.slice(0, 200))}`);
-  if (lines.length !== 1) throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(r.stderr)}`);
+  if (r.stdout !== '')
+    throw new Error(`stdout must be empty on error, got ${JSON.stringify(r.stdout.slice(0, 200))}`);
+  if (lines.length !== 1)
+    throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(r.stderr)}`);
   return lines[0]!;
 }

@@ -7,7 +7,11 @@ import { ClipstreamError } from '../../src/errors.js';
 describe('configuration', () => {
   it('defaults, then environment, then flags', () => {
     assert.deepEqual(loadConfig({}, {}).brokers, ['127.0.0.1:9092']);
-    const env = { CLIPSTREAM_BROKERS: 'a:1,b:2', CLIPSTREAM_GROUP: 'g-env', CLIPSTREAM_ALLOW_PRIVATE_NETWORKS: 'true' };
+    const env = {
+      CLIPSTREAM_BROKERS: 'a:1,b:2',
+      CLIPSTREAM_GROUP: 'g-env',
+      CLIPSTREAM_ALLOW_PRIVATE_NETWORKS: 'true',
+    };
     const fromEnv = loadConfig({}, env);
     assert.deepEqual(fromEnv.brokers, ['a:1', 'b:2']);
     assert.equal(fromEnv.group, 'g-env');
@@ -21,7 +25,11 @@ describe('configuration', () => {
     const bad = (flags: object, env: NodeJS.ProcessEnv, re: RegExp) =>
       assert.throws(
         () => loadConfig(flags, env),
-        (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_BAD_CONFIG' && re.test(e.message) && !e.message.includes('\n'),
+        (e: unknown) =>
+          e instanceof ClipstreamError &&
+          e.code === 'CLIPSTREAM_BAD_CONFIG' &&
+          re.test(e.message) &&
+          !e.message.includes('\n'),
       );
     bad({}, { CLIPSTREAM_DEVICE: 'tpu' }, /^CLIPSTREAM_DEVICE: /);
     bad({}, { CLIPSTREAM_BROKERS: 'no-port' }, /^CLIPSTREAM_BROKERS: .*host:port/);
@@ -32,11 +40,16 @@ describe('configuration', () => {
 
   it('matching thresholds are configuration: env overrides the matcher defaults, bad values stop', () => {
     assert.deepEqual(matchOptionsOf(loadConfig({}, {})), DEFAULT_MATCH_OPTIONS);
-    const m = matchOptionsOf(loadConfig({}, { CLIPSTREAM_MATCH_THRESHOLD: '0.7', CLIPSTREAM_WORD_WEIGHT: '1' }));
+    const m = matchOptionsOf(
+      loadConfig({}, { CLIPSTREAM_MATCH_THRESHOLD: '0.7', CLIPSTREAM_WORD_WEIGHT: '1' }),
+    );
     assert.equal(m.matchThreshold, 0.7);
     assert.equal(m.wordWeight, 1);
     assert.equal(m.momentThreshold, DEFAULT_MATCH_OPTIONS.momentThreshold);
-    assert.throws(() => loadConfig({}, { CLIPSTREAM_MOMENT_THRESHOLD: '1.5' }), /CLIPSTREAM_MOMENT_THRESHOLD/);
+    assert.throws(
+      () => loadConfig({}, { CLIPSTREAM_MOMENT_THRESHOLD: '1.5' }),
+      /CLIPSTREAM_MOMENT_THRESHOLD/,
+    );
   });
 });
 
@@ -45,6 +58,7 @@ describe('docs/configuration.md', () => {
     const { readFileSync } = await import('node:fs');
     const { ENV_NAMES } = await import('../../src/config.js');
     const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
-    for (const name of Object.values(ENV_NAMES)) assert.ok(doc.includes(`\`${name}\``), `${name} is not documented`);
+    for (const name of Object.values(ENV_NAMES))
+      assert.ok(doc.includes(`\`${name}\``), `${name} is not documented`);
   });
 });

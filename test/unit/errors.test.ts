@@ -8,7 +8,8 @@ describe('errors', () => {
     const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `(CLIPSTREAM_[A-Z_]+)`/gm)].map((m) => m[1]!));
     for (const code of Object.keys(ERROR_CODES)) assert.ok(documented.has(code), `${code} is not documented`);
-    for (const code of documented) assert.ok(code in ERROR_CODES, `docs/errors.md names unknown code ${code}`);
+    for (const code of documented)
+      assert.ok(code in ERROR_CODES, `docs/errors.md names unknown code ${code}`);
   });
 
   it('retryable comes from the code unless overridden', () => {

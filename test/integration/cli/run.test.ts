@@ -20,7 +20,10 @@ describe('clipstream run', () => {
   before(async () => {
     dir = await makeTempDir('clipstream-cli-');
     video = join(dir, 'clip.mp4');
-    await renderVideo(randomVideoSpec(42, { width: 320, height: 180, fps: 10, durationSec: 6, sceneCount: 2 }), video);
+    await renderVideo(
+      randomVideoSpec(42, { width: 320, height: 180, fps: 10, durationSec: 6, sceneCount: 2 }),
+      video,
+    );
     await writeFile(join(dir, 'queries.txt'), 'a green square\n\n  spaced  query \n');
     await writeFile(join(dir, 'captions.txt'), 'nothing\na red circle\na blue square\n');
   });
@@ -28,14 +31,29 @@ describe('clipstream run', () => {
 
   it('prints one contract-valid result document whose frames and timestamps follow the sampling', async () => {
     const r = await clipstream([
-      'run', video, '--model', TINY_PACK, '--fps', '2',
-      '--query', 'a red circle', '--query', 'ünïcødé & <html>',
-      '--queries-file', join(dir, 'queries.txt'), '--captions-file', join(dir, 'captions.txt'),
+      'run',
+      video,
+      '--model',
+      TINY_PACK,
+      '--fps',
+      '2',
+      '--query',
+      'a red circle',
+      '--query',
+      'ünïcødé & <html>',
+      '--queries-file',
+      join(dir, 'queries.txt'),
+      '--captions-file',
+      join(dir, 'captions.txt'),
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const doc = JSON.parse(r.stdout) as ResultDocument;
-    assert.equal(ResultDocumentSchema.safeParse(doc).success, true, JSON.stringify(ResultDocumentSchema.safeParse(doc).error));
+    assert.equal(
+      ResultDocumentSchema.safeParse(doc).success,
+      true,
+      JSON.stringify(ResultDocumentSchema.safeParse(doc).error),
+    );
     assert.equal(doc.sampling.strategy, 'fps');
     assert.equal(doc.sampling.fps, 2);
     assert.equal(doc.sampling.frames, 12);
@@ -43,19 +61,42 @@ describe('clipstream run', () => {
     assert.equal(doc.source.durationSec, 6);
     assert.deepEqual(
       doc.queries.map((q) => [q.id, q.text]),
-      [['q1', 'a red circle'], ['q2', 'ünïcødé & <html>'], ['q3', 'a green square'], ['q4', '  spaced  query ']],
+      [
+        ['q1', 'a red circle'],
+        ['q2', 'ünïcødé & <html>'],
+        ['q3', 'a green square'],
+        ['q4', '  spaced  query '],
+      ],
     );
     for (const q of doc.queries) if (!q.matched) assert.deepEqual(q.moments, []);
     // captions tile the sampled timeline: first frame to the end, in order, without overlap
     assert.ok(doc.captions.length >= 1);
     assert.equal(doc.captions[0]!.startSec, 0);
     assert.equal(doc.captions.at(-1)!.endSec, 6);
-    for (let i = 1; i < doc.captions.length; i++) assert.equal(doc.captions[i]!.startSec, doc.captions[i - 1]!.endSec);
+    for (let i = 1; i < doc.captions.length; i++)
+      assert.equal(doc.captions[i]!.startSec, doc.captions[i - 1]!.endSec);
     assert.ok(doc.timings.totalMs >= doc.timings.matchMs);
 
-    const again = JSON.parse((await clipstream(['run', video, '--model', TINY_PACK, '--fps', '2',
-      '--query', 'a red circle', '--query', 'ünïcødé & <html>',
-      '--queries-file', join(dir, 'queries.txt'), '--captions-file', join(dir, 'captions.txt')])).stdout) as ResultDocument;
+    const again = JSON.parse(
+      (
+        await clipstream([
+          'run',
+          video,
+          '--model',
+          TINY_PACK,
+          '--fps',
+          '2',
+          '--query',
+          'a red circle',
+          '--query',
+          'ünïcødé & <html>',
+          '--queries-file',
+          join(dir, 'queries.txt'),
+          '--captions-file',
+          join(dir, 'captions.txt'),
+        ])
+      ).stdout,
+    ) as ResultDocument;
     assert.equal(again.resultId, doc.resultId, 'resultId is deterministic');
   });
 
@@ -73,13 +114,31 @@ describe('clipstream run', () => {
   });
 
   it('--format vtt prints WebVTT, --format table a summary, --out writes a file', async () => {
-    const v = await clipstream(['run', video, '--model', TINY_PACK, '--captions-file', join(dir, 'captions.txt'), '--format', 'vtt']);
+    const v = await clipstream([
+      'run',
+      video,
+      '--model',
+      TINY_PACK,
+      '--captions-file',
+      join(dir, 'captions.txt'),
+      '--format',
+      'vtt',
+    ]);
     assert.equal(v.code, 0, v.stderr);
     assert.ok(v.stdout.startsWith('WEBVTT\n'));
     const timings = v.stdout.split('\n').filter((l) => l.includes('-->'));
     assert.ok(timings.length >= 1);
     for (const l of timings) assert.match(l, /^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$/);
-    const t = await clipstream(['run', video, '--model', TINY_PACK, '--query', 'a red circle', '--format', 'table']);
+    const t = await clipstream([
+      'run',
+      video,
+      '--model',
+      TINY_PACK,
+      '--query',
+      'a red circle',
+      '--format',
+      'table',
+    ]);
     assert.equal(t.code, 0, t.stderr);
     assert.ok(t.stdout.includes('a red circle'));
     const out = join(dir, 'out.json');
@@ -104,7 +163,10 @@ describe('clipstream run', () => {
       [['run', video, '--model', TINY_PACK, '--sampling', 'every'], /CLIPSTREAM_BAD_ARGUMENT: --sampling/],
       [['run', video, '--model', TINY_PACK, '--query', '   '], /CLIPSTREAM_BAD_TEXT/],
       [['run', video, '--model', TINY_PACK, '--frobnicate'], /CLIPSTREAM_BAD_ARGUMENT/],
-      [['run', video, '--model', TINY_PACK, '--queries-file', join(dir, 'nope.txt')], /CLIPSTREAM_BAD_ARGUMENT/],
+      [
+        ['run', video, '--model', TINY_PACK, '--queries-file', join(dir, 'nope.txt')],
+        /CLIPSTREAM_BAD_ARGUMENT/,
+      ],
       [['run', video, '--model', join(dir, 'no-pack')], /CLIPSTREAM_MODEL_INVALID/],
       [['run'], /CLIPSTREAM_BAD_ARGUMENT/],
     ];
@@ -142,7 +204,10 @@ describe('clipstream model verify', () => {
     const at = onnx.length >> 1;
     onnx.writeUInt8(onnx.readUInt8(at) ^ 0xff, at);
     await writeFile(join(corrupt, 'image.onnx'), onnx);
-    assert.match(errorLine(await clipstream(['model', 'verify', corrupt])), /CLIPSTREAM_MODEL_CHECKSUM: .*image\.onnx is corrupted/);
+    assert.match(
+      errorLine(await clipstream(['model', 'verify', corrupt])),
+      /CLIPSTREAM_MODEL_CHECKSUM: .*image\.onnx is corrupted/,
+    );
 
     const missing = join(dir, 'missing');
     await cp(TINY_PACK, missing, { recursive: true });
@@ -155,9 +220,15 @@ describe('clipstream model verify', () => {
     const m = JSON.parse(await readFile(join(invalid, 'model.json'), 'utf8'));
     m.image.resize = 'zoom';
     await writeFile(join(invalid, 'model.json'), JSON.stringify(m));
-    assert.match(errorLine(await clipstream(['model', 'verify', invalid])), /CLIPSTREAM_MODEL_INVALID: .*image\.resize/);
+    assert.match(
+      errorLine(await clipstream(['model', 'verify', invalid])),
+      /CLIPSTREAM_MODEL_INVALID: .*image\.resize/,
+    );
 
-    assert.match(errorLine(await clipstream(['model', 'verify', join(dir, 'nothing-here')])), /CLIPSTREAM_MODEL_INVALID/);
+    assert.match(
+      errorLine(await clipstream(['model', 'verify', join(dir, 'nothing-here')])),
+      /CLIPSTREAM_MODEL_INVALID/,
+    );
     assert.match(errorLine(await clipstream(['model', 'check', TINY_PACK])), /CLIPSTREAM_BAD_ARGUMENT/);
   });
 });

@@ -14,9 +14,14 @@ import { makeTempDir, removeTempDir } from '../../helpers/media.js';
 
 function validate(dir: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('go', ['run', '.', dir], { cwd: join(ROOT, 'deploy', 'validate'), timeout: 600_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      'go',
+      ['run', '.', dir],
+      { cwd: join(ROOT, 'deploy', 'validate'), timeout: 600_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -39,7 +44,13 @@ describe('deploy', () => {
     const dep = join(bad, 'deployment.yaml');
     await writeFile(dep, (await readFile(dep, 'utf8')).replace('readinessProbe:', 'readynessProbe:'));
     const so = join(bad, 'scaledobject.yaml');
-    await writeFile(so, (await readFile(so, 'utf8')).replace('name: clipstream\n  minReplicaCount', 'name: other\n  minReplicaCount'));
+    await writeFile(
+      so,
+      (await readFile(so, 'utf8')).replace(
+        'name: clipstream\n  minReplicaCount',
+        'name: other\n  minReplicaCount',
+      ),
+    );
     const r = await validate(bad);
     assert.notEqual(r.code, 0);
     assert.match(r.out, /unknown field "readynessProbe"/);
@@ -47,7 +58,9 @@ describe('deploy', () => {
 
   it('every COPY source of the container image exists', async () => {
     const docker = await readFile(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
-    const sources = [...docker.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).slice(0, -1));
+    const sources = [...docker.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.trim().split(/\s+/).slice(0, -1),
+    );
     assert.ok(sources.length >= 5);
     for (const s of sources) assert.ok(existsSync(join(ROOT, s)), `COPY source ${s} is missing`);
   });

@@ -55,7 +55,11 @@ for (const name of names) {
 
     before(async () => {
       const pack = await loadModelPack(packDir(manifest.pack.name));
-      assert.deepEqual(pack.manifest.files, manifest.pack.files, 'fixtures were made from another version of the pack');
+      assert.deepEqual(
+        pack.manifest.files,
+        manifest.pack.files,
+        'fixtures were made from another version of the pack',
+      );
       tokenizer = await TextTokenizer.fromFile(pack.paths.tokenizer, manifest.contextLength, manifest.padId);
       embedder = await Embedder.open(
         pack,
@@ -70,7 +74,11 @@ for (const name of names) {
     after(() => embedder?.close());
 
     it('token ids and masks are identical for the whole tricky corpus', () => {
-      const cases = JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8')) as { text: string; ids: number[]; mask: number[] }[];
+      const cases = JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8')) as {
+        text: string;
+        ids: number[];
+        mask: number[];
+      }[];
       assert.ok(cases.length >= 20);
       for (const c of cases) {
         const e = tokenizer.encode(c.text);
@@ -80,11 +88,17 @@ for (const name of names) {
     });
 
     it('image embeddings match per row', async () => {
-      const img = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as { shape: number[]; image_embeds: number[][] };
+      const img = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as {
+        shape: number[];
+        image_embeds: number[][];
+      };
       const raw = readFileSync(join(dir, 'frames.u8'));
       const [n, h, w] = img.shape as [number, number, number];
       const bytes = h * w * 3;
-      const frames = Array.from({ length: n }, (_, i) => new Uint8Array(raw.buffer, raw.byteOffset + i * bytes, bytes));
+      const frames = Array.from(
+        { length: n },
+        (_, i) => new Uint8Array(raw.buffer, raw.byteOffset + i * bytes, bytes),
+      );
       const out = await embedder.embedFramesNow(frames);
       out.forEach((row, i) => {
         const c = cosine(row, img.image_embeds[i]!);
@@ -126,7 +140,11 @@ describe('tokenizer against the reference tokenizer (open_clip SimpleTokenizer)'
       padId: number;
       cases: { text: string; ids: number[]; mask: number[] }[];
     };
-    const tok = await TextTokenizer.fromFile(join(dirname(file), ref.tokenizer), ref.contextLength, ref.padId);
+    const tok = await TextTokenizer.fromFile(
+      join(dirname(file), ref.tokenizer),
+      ref.contextLength,
+      ref.padId,
+    );
     for (const c of ref.cases) {
       const e = tok.encode(c.text);
       assert.deepEqual(Array.from(e.ids), c.ids, `ids differ for ${JSON.stringify(c.text)}`);

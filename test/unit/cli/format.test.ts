@@ -10,7 +10,15 @@ const doc: ResultDocument = {
   source: { uri: 'x', durationSec: 3725.5, width: 640, height: 360, fps: 25 },
   model: { name: 'm', sha256: '0123456789abcdef', embedDim: 4 },
   sampling: { strategy: 'fps', fps: 1, frames: 3 },
-  queries: [{ id: 'q1', text: 'a <b> & c', score: 0.9, matched: true, moments: [{ startSec: 1, endSec: 2, score: 0.9, peakSec: 1.5 }] }],
+  queries: [
+    {
+      id: 'q1',
+      text: 'a <b> & c',
+      score: 0.9,
+      matched: true,
+      moments: [{ startSec: 1, endSec: 2, score: 0.9, peakSec: 1.5 }],
+    },
+  ],
   captions: [
     { startSec: 0, endSec: 1.25, text: 'a red circle', score: 0.8 },
     { startSec: 1.25, endSec: 3725.5, text: 'x --> <y> & z\nsecond line', score: 0.7 },

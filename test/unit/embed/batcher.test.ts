@@ -102,11 +102,19 @@ describe('Batcher', () => {
       },
     });
     await assert.rejects(Promise.all([b.submit(1), b.submit(2)]), /boom/);
-    const slow = new Batcher<number, number>({ maxBatch: 4, maxWaitMs: 10_000, maxQueued: 8, run: async (x) => x });
+    const slow = new Batcher<number, number>({
+      maxBatch: 4,
+      maxWaitMs: 10_000,
+      maxQueued: 8,
+      run: async (x) => x,
+    });
     const pending = slow.submit(1);
     slow.close();
     slow.close();
-    await assert.rejects(pending, (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_ABORTED');
+    await assert.rejects(
+      pending,
+      (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_ABORTED',
+    );
     await assert.rejects(slow.submit(2), (e: unknown) => e instanceof ClipstreamError);
   });
 });

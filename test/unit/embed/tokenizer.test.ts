@@ -7,16 +7,59 @@ import { TextTokenizer } from '../../../src/embed/index.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
 /** A small word-level tokenizer.json in Hugging Face format, written by hand. */
-const vocab = { '[PAD]': 0, '[UNK]': 1, '[BOS]': 2, '[EOS]': 3, a: 4, red: 5, circle: 6, and: 7, blue: 8, square: 9 };
+const vocab = {
+  '[PAD]': 0,
+  '[UNK]': 1,
+  '[BOS]': 2,
+  '[EOS]': 3,
+  a: 4,
+  red: 5,
+  circle: 6,
+  and: 7,
+  blue: 8,
+  square: 9,
+};
 const tokenizerJson = {
   version: '1.0',
   truncation: null,
   padding: null,
   added_tokens: [
-    { id: 0, content: '[PAD]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 2, content: '[BOS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 3, content: '[EOS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    {
+      id: 0,
+      content: '[PAD]',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
+    {
+      id: 1,
+      content: '[UNK]',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
+    {
+      id: 2,
+      content: '[BOS]',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
+    {
+      id: 3,
+      content: '[EOS]',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
   ],
   normalizer: { type: 'Lowercase' },
   pre_tokenizer: { type: 'Whitespace' },

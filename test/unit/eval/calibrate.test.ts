@@ -20,6 +20,9 @@ describe('calibration fit', () => {
   });
 
   it('refuses one-class data', () => {
-    assert.throws(() => fitLogistic(Float64Array.from([0, 1]), Uint8Array.from([1, 1])), /both true and false/);
+    assert.throws(
+      () => fitLogistic(Float64Array.from([0, 1]), Uint8Array.from([1, 1])),
+      /both true and false/,
+    );
   });
 });

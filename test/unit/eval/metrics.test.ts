@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, bestIoU, captionTimeAccuracy, temporalIoU } from '../../../eval/matching/metrics.js';
+import {
+  averagePrecision,
+  bestIoU,
+  captionTimeAccuracy,
+  temporalIoU,
+} from '../../../eval/matching/metrics.js';
 import { buildQueries, captionBank } from '../../../eval/matching/evaluate.js';
 import { randomVideoSpec } from '../../../eval/shapes/world.js';
 
@@ -8,13 +13,37 @@ describe('evaluation metrics', () => {
   it('temporal IoU', () => {
     assert.equal(temporalIoU({ startSec: 0, endSec: 4 }, { startSec: 2, endSec: 6 }), 2 / 6);
     assert.equal(temporalIoU({ startSec: 0, endSec: 1 }, { startSec: 2, endSec: 3 }), 0);
-    assert.equal(bestIoU({ startSec: 5, endSec: 9 }, [{ startSec: 0, endSec: 2 }, { startSec: 5, endSec: 10 }]), 0.8);
+    assert.equal(
+      bestIoU({ startSec: 5, endSec: 9 }, [
+        { startSec: 0, endSec: 2 },
+        { startSec: 5, endSec: 10 },
+      ]),
+      0.8,
+    );
   });
 
   it('average precision: perfect, worst and tie-pessimistic rankings', () => {
-    assert.equal(averagePrecision([{ score: 0.9, relevant: true }, { score: 0.1, relevant: false }]), 1);
-    assert.equal(averagePrecision([{ score: 0.1, relevant: true }, { score: 0.9, relevant: false }]), 0.5);
-    assert.equal(averagePrecision([{ score: 0.5, relevant: true }, { score: 0.5, relevant: false }]), 0.5);
+    assert.equal(
+      averagePrecision([
+        { score: 0.9, relevant: true },
+        { score: 0.1, relevant: false },
+      ]),
+      1,
+    );
+    assert.equal(
+      averagePrecision([
+        { score: 0.1, relevant: true },
+        { score: 0.9, relevant: false },
+      ]),
+      0.5,
+    );
+    assert.equal(
+      averagePrecision([
+        { score: 0.5, relevant: true },
+        { score: 0.5, relevant: false },
+      ]),
+      0.5,
+    );
     assert.equal(averagePrecision([{ score: 0.5, relevant: false }]), undefined);
   });
 

@@ -20,7 +20,12 @@ describe('captions', () => {
   });
 
   it('captions follow the video, tile the timeline in order and do not overlap', () => {
-    const scenes = (t: number) => (t < 4 ? ['redCircle' as const] : t < 9 ? ['redCircle' as const, 'blueSquare' as const] : ['empty' as const]);
+    const scenes = (t: number) =>
+      t < 4
+        ? ['redCircle' as const]
+        : t < 9
+          ? ['redCircle' as const, 'blueSquare' as const]
+          : ['empty' as const];
     const tr = track(12, 0.5, scenes, 0.15);
     const bank = [
       { text: 'red circle', vectors: text('redCircle') },

@@ -2,7 +2,14 @@ import type { Calibration, FrameTrack, TextVectors } from '../../../src/match/in
 
 /** Hand-made joint space: one axis per concept, so the right answer is known exactly. */
 export const D = 8;
-export const AXES = { redCircle: 0, blueSquare: 1, blueCircle: 2, redSquare: 3, greenTriangle: 4, empty: 5 } as const;
+export const AXES = {
+  redCircle: 0,
+  blueSquare: 1,
+  blueCircle: 2,
+  redSquare: 3,
+  greenTriangle: 4,
+  empty: 5,
+} as const;
 export type Concept = keyof typeof AXES;
 
 export function unit(parts: Partial<Record<Concept, number>>, noise = 0, seed = 1): Float32Array {
@@ -18,7 +25,12 @@ export function unit(parts: Partial<Record<Concept, number>>, noise = 0, seed = 
 }
 
 /** A track sampled every `step` seconds; `sceneAt(t)` names what each frame shows. */
-export function track(durationSec: number, step: number, sceneAt: (t: number) => Concept[], noise = 0): FrameTrack {
+export function track(
+  durationSec: number,
+  step: number,
+  sceneAt: (t: number) => Concept[],
+  noise = 0,
+): FrameTrack {
   const times: number[] = [];
   for (let t = 0; t < durationSec - 1e-9; t += step) times.push(Math.round(t * 1000) / 1000);
   const embeds = new Float32Array(times.length * D);

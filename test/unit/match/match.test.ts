@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MATCH_OPTIONS, MatchOptionsSchema, matchVideo, textEvidence, sigmoid } from '../../../src/match/index.js';
+import {
+  DEFAULT_MATCH_OPTIONS,
+  MatchOptionsSchema,
+  matchVideo,
+  textEvidence,
+  sigmoid,
+} from '../../../src/match/index.js';
 import { CAL, text, track } from './fixtures.js';
 
 const opts = DEFAULT_MATCH_OPTIONS;
@@ -13,8 +19,14 @@ describe('frame-word matching', () => {
     const ev = textEvidence(tr, q, CAL, opts.wordWeight, opts.wordSoftness);
     const firstHalf = Array.from(ev.combined.subarray(0, 10));
     const secondHalf = Array.from(ev.combined.subarray(10));
-    assert.ok(firstHalf.every((z) => sigmoid(z) < 0.5), `one-object frames must not match: ${firstHalf}`);
-    assert.ok(secondHalf.every((z) => sigmoid(z) > 0.5), `two-object frames must match: ${secondHalf}`);
+    assert.ok(
+      firstHalf.every((z) => sigmoid(z) < 0.5),
+      `one-object frames must not match: ${firstHalf}`,
+    );
+    assert.ok(
+      secondHalf.every((z) => sigmoid(z) > 0.5),
+      `two-object frames must match: ${secondHalf}`,
+    );
     // The sentence alone (bag of words) would have matched the one-object frames: the words are what reject them.
     assert.ok(sigmoid(ev.sentence[0] as number) > 0.5);
     assert.ok(sigmoid(ev.words[0] as number) < 0.1);
@@ -39,18 +51,26 @@ describe('frame-word matching', () => {
   it('word-only evidence ignores the sentence when wordWeight is 1, and the reverse', () => {
     const tr = track(4, 0.5, () => ['redCircle']);
     const q = text('redCircle', 'blueSquare');
-    const wordsOnly = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, { ...opts, wordWeight: 1 }).queries[0]!;
-    const sentenceOnly = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, { ...opts, wordWeight: 0 }).queries[0]!;
+    const wordsOnly = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, {
+      ...opts,
+      wordWeight: 1,
+    }).queries[0]!;
+    const sentenceOnly = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, {
+      ...opts,
+      wordWeight: 0,
+    }).queries[0]!;
     assert.equal(wordsOnly.matched, false);
     assert.equal(sentenceOnly.matched, true);
   });
 
   it('moments land on the source timeline, sorted best first, with gaps merged and blips dropped', () => {
     // Object present 2-4 s, 4.5-6 s (gap 0.5 s < mergeGapSec), 12-17 s; a 0.25 s blip at 9 s.
-    const present = (t: number) => (t >= 2 && t < 4) || (t >= 4.5 && t < 6) || (t >= 12 && t < 17) || (t >= 9 && t < 9.25);
+    const present = (t: number) =>
+      (t >= 2 && t < 4) || (t >= 4.5 && t < 6) || (t >= 12 && t < 17) || (t >= 9 && t < 9.25);
     const tr = track(20, 0.25, (t) => (present(t) ? ['greenTriangle'] : ['empty']));
     const q = text('greenTriangle');
-    const r = matchVideo(tr, [{ id: 'g', text: 'g', vectors: q }], [], CAL, { ...opts, smoothingSec: 0 }).queries[0]!;
+    const r = matchVideo(tr, [{ id: 'g', text: 'g', vectors: q }], [], CAL, { ...opts, smoothingSec: 0 })
+      .queries[0]!;
     assert.equal(r.matched, true);
     assert.equal(r.moments.length, 2, JSON.stringify(r.moments));
     const spans = r.moments.map((m) => [m.startSec, m.endSec]).sort((a, b) => a[0]! - b[0]!);
@@ -69,7 +89,10 @@ describe('frame-word matching', () => {
     const embeds = new Float32Array(times.length * D);
     shows.forEach((s, i) => (embeds[i * D + (s ? 4 : 5)] = 1));
     const tr = { dim: D, count: times.length, embeds, times: Float64Array.from(times), endSec: 8 };
-    const r = matchVideo(tr, [{ id: 'g', text: 'g', vectors: text('greenTriangle') }], [], CAL, { ...opts, smoothingSec: 0 }).queries[0]!;
+    const r = matchVideo(tr, [{ id: 'g', text: 'g', vectors: text('greenTriangle') }], [], CAL, {
+      ...opts,
+      smoothingSec: 0,
+    }).queries[0]!;
     assert.deepEqual(
       r.moments.map((m) => [m.startSec, m.endSec]),
       [[1.9, 7.25]],
@@ -89,7 +112,11 @@ describe('frame-word matching', () => {
 
   it('queries keep their order, ids and exact text', () => {
     const tr = track(2, 0.5, () => ['empty']);
-    const qs = ['  spaced  text ', 'ünïcødé ✓', 'a'].map((t, i) => ({ id: `q${i}`, text: t, vectors: text('redCircle') }));
+    const qs = ['  spaced  text ', 'ünïcødé ✓', 'a'].map((t, i) => ({
+      id: `q${i}`,
+      text: t,
+      vectors: text('redCircle'),
+    }));
     const out = matchVideo(tr, qs, [], CAL, opts);
     assert.deepEqual(
       out.queries.map((q) => [q.id, q.text]),
@@ -101,7 +128,11 @@ describe('frame-word matching', () => {
     assert.throws(() => MatchOptionsSchema.parse({ momentThreshold: 2 }));
     const tr = track(4, 0.5, () => ['redCircle', 'blueSquare']);
     const q = text('redCircle', 'blueSquare');
-    const strict = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, { ...opts, matchThreshold: 0.9999, momentThreshold: 0.9999 });
+    const strict = matchVideo(tr, [{ id: 'q', text: 'q', vectors: q }], [], CAL, {
+      ...opts,
+      matchThreshold: 0.9999,
+      momentThreshold: 0.9999,
+    });
     assert.equal(strict.queries[0]!.matched, false);
   });
 });

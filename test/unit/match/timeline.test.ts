@@ -15,7 +15,10 @@ describe('timeline', () => {
     const v = Float32Array.from([0, 0, 1, 0, 0]);
     const out = new Float32Array(5);
     smoothOverTime(v, Float64Array.from([0, 1, 2, 3, 4]), 2, out);
-    assert.deepEqual(Array.from(out).map((x) => +x.toFixed(3)), [0, 0.333, 0.333, 0.333, 0]);
+    assert.deepEqual(
+      Array.from(out).map((x) => +x.toFixed(3)),
+      [0, 0.333, 0.333, 0.333, 0],
+    );
     smoothOverTime(v, Float64Array.from([0, 1, 2, 3, 4]), 0, out);
     assert.deepEqual(Array.from(out), [0, 0, 1, 0, 0]);
   });
@@ -24,7 +27,12 @@ describe('timeline', () => {
     const p = Float32Array.from([0.9, 0.9, 0.1, 0.6, 0.6, 0.1, 0.1, 0.1, 0.7, 0.1]);
     const times = Float64Array.from(p.map((_, i) => i));
     const ends = frameEnds(times, 10);
-    const m = findMoments(p, times, ends, { threshold: 0.5, mergeGapSec: 1.5, minMomentSec: 1.5, maxMoments: 5 });
+    const m = findMoments(p, times, ends, {
+      threshold: 0.5,
+      mergeGapSec: 1.5,
+      minMomentSec: 1.5,
+      maxMoments: 5,
+    });
     assert.deepEqual(
       m.map((x) => [x.startSec, x.endSec]),
       [[0, 5]],

@@ -14,7 +14,10 @@ const parts = {
 
 describe('result document', () => {
   it('canonical JSON sorts keys at every level', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } }), '{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } }),
+      '{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}',
+    );
   });
 
   it('resultId is deterministic and changes with any input that changes the result', () => {
@@ -42,7 +45,15 @@ describe('result document', () => {
       source: { uri: 'file:///a.mp4', durationSec: 29, width: 640, height: 360, fps: 25 },
       model: { name: 'm', sha256: 's', embedDim: 512 },
       sampling: { strategy: 'fps', fps: 2, frames: 58 },
-      queries: [{ id: 'q1', text: 'a red circle', score: 0.41, matched: true, moments: [{ startSec: 6, endSec: 12, score: 0.44, peakSec: 8.5 }] }],
+      queries: [
+        {
+          id: 'q1',
+          text: 'a red circle',
+          score: 0.41,
+          matched: true,
+          moments: [{ startSec: 6, endSec: 12, score: 0.44, peakSec: 8.5 }],
+        },
+      ],
       captions: [{ startSec: 0, endSec: 6, text: 'a red circle', score: 0.38 }],
       timings: { decodeMs: 0, embedMs: 0, matchMs: 0, totalMs: 0 },
     };
