@@ -63,9 +63,10 @@ function tables(r: BenchReport): Table[] {
   const out: Table[] = [
     {
       title: 'MatMul peak (float32, one MatMul node, same runtime settings)',
-      head: ['size', 'runs', 'median ms', 'GFLOP/s', 'best GFLOP/s'],
+      head: ['size', 'when', 'runs', 'median ms', 'GFLOP/s', 'best GFLOP/s'],
       rows: r.matmul.map((m) => [
         `${m.size}^3`,
+        m.when === 'after' ? 'after embed' : 'first',
         String(m.runs),
         fmt(m.medianMs),
         fmt(m.gflops),

@@ -47,7 +47,7 @@ export interface VideoInfo {
 }
 
 export interface Summary {
-  /** the MatMul peak: the best median GFLOP/s over the sizes measured */
+  /** the MatMul peak: the best median GFLOP/s over the sizes and passes measured */
   peakGflops: number;
   /** embed rate at the pipeline's batch size */
   embedAtPipelineBatch: {

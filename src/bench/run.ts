@@ -144,6 +144,13 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       (b) => step(`embed, batch ${b}`),
     );
     check();
+    // A second look at the peak right after the embed stage: on a shared machine the load can
+    // change within a run, and the peak is the best the runtime showed.
+    step('MatMul peak, again');
+    matmul.push(
+      ...(await matmulPeak([Math.max(...plan.matmulSizes)], provider, o.threads, plan.matmulRepeat, 'after')),
+    );
+    check();
 
     const setup = {
       embedder,

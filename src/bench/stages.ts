@@ -29,6 +29,8 @@ export function sessionOptionsLike(provider: Provider, threads: number): ort.Inf
 }
 
 export interface MatMulResult {
+  /** `before` the stages, or `after` the embed stage (a second look, in case load changed) */
+  when: 'before' | 'after';
   /** m = k = n */
   size: number;
   runs: number;
@@ -45,6 +47,7 @@ export async function matmulPeak(
   provider: Provider,
   threads: number,
   r: RepeatOptions,
+  when: MatMulResult['when'] = 'before',
 ): Promise<MatMulResult[]> {
   const out: MatMulResult[] = [];
   for (const n of sizes) {
@@ -60,6 +63,7 @@ export async function matmulPeak(
       const med = median(samples);
       const best = Math.min(...samples);
       out.push({
+        when,
         size: n,
         runs: samples.length,
         medianMs: med,

@@ -61,8 +61,8 @@ function measurements(over: Partial<Measurements> = {}): Measurements {
     },
     sampling: 'fps 2',
     matmul: [
-      { size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
-      { size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
+      { when: 'before', size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
+      { when: 'before', size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
     ],
     decode: [
       { sampling: 'fps 2', frames: 120, runs: 2, medianMs: 4000, framesPerSec: 30 },
@@ -221,11 +221,8 @@ describe('bench rendering', () => {
 
   it('renders Markdown tables with a header row and separator', () => {
     const md = renderMarkdown(report);
-    assert.match(
-      md,
-      /\| size \| runs \| median ms \| GFLOP\/s \| best GFLOP\/s \|\n\| --- \| --- \| --- \| --- \| --- \|/,
-    );
-    assert.match(md, /\| 2048\^3 \| 5 \| 134 \| 128 \| 132 \|/);
+    assert.match(md, /\| size \| when \| runs \| median ms \| GFLOP\/s \| best GFLOP\/s \|\n(\| --- ){6}\|/);
+    assert.match(md, /\| 2048\^3 \| first \| 5 \| 134 \| 128 \| 132 \|/);
   });
 
   it('formats numbers to 3 significant digits and rounds reports', () => {
