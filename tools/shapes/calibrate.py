@@ -43,6 +43,7 @@ def fit(cos: np.ndarray, y: np.ndarray, l2: float = 1e-4):
         return loss
 
     opt.step(closure)
+    p = p.detach()
     return {'scale': round(float(p[0]), 4), 'bias': round(float(p[1]), 4)}
 
 
