@@ -105,6 +105,17 @@ def figures(model, ev: Dict[str, np.ndarray]) -> Dict[str, float]:
     out['word_auc'] = auc(word, truth)
     out['pair_auc'] = auc(sent[:, 13:], truth[:, 13:])
     out['pair_word_auc'] = auc(word[:, 13:], truth[:, 13:])
+    # other phrasings: filler words must not change the answer, unknown objects must not match
+    fill = [t.string.replace('nothing', 'nothing please') if i == 0 else f'the {t.string[2:]}, please'
+            for i, t in enumerate(bank)]
+    fid, fmask = T.encode(fill)
+    fs, _ = model.encode_text(torch.from_numpy(fid), torch.from_numpy(fmask))
+    out['filler_auc'] = auc((f @ fs.T).numpy(), truth)
+    centre = (np.percentile(sent[truth], 5) + np.percentile(sent[~truth], 95)) / 2
+    unknown = ['a purple circle', 'a red hexagon', 'a purple hexagon', 'a dog', 'xyzzy', 'a hexagon']
+    uid, umask = T.encode(unknown)
+    us, _ = model.encode_text(torch.from_numpy(uid), torch.from_numpy(umask))
+    out['unknown_match_rate'] = float(((f @ us.T).numpy() > centre).mean())
     # typical cosine ranges, for the matcher's thresholds
     for name, m in (('sent', sent), ('word', word)):
         out[f'{name}_true_mean'] = float(m[truth].mean())

@@ -120,34 +120,57 @@ def bank() -> List[Text]:
 
 def variant(rng: np.random.Generator) -> Text:
     """Another phrasing of a random query: other articles, no article, `with` for `and`,
-    `empty` for `nothing`, shape-only objects (`a circle`: any colour), unknown words inserted
-    (they carry the meaning of the whole text, so an unknown word never vetoes a match)."""
+    `empty` for `nothing`, shape-only objects (`a circle`: any colour). Unknown words:
+    - between phrases (`the red circle, please`, `a red circle or a blue square`) they are
+      filler and carry the meaning of the whole text, so they never veto a match;
+    - in place of a colour or a shape (`a purple circle`, `a red hexagon`) they name an object
+      this world does not have: that phrase is never true;
+    - a text of unknown words only (`a dog` -> `a [UNK]`, `xyzzy`) is never true."""
+    if rng.random() < 0.05:
+        k = int(rng.integers(1, 4))
+        words = (['a'] if rng.random() < 0.5 else []) + ['[UNK]'] * k
+        return Text(words, [0], False, [0] * len(words))
     n = int(rng.choice(3, p=[0.1, 0.35, 0.55]))
     if n == 0:
         t = Text([str(rng.choice(['nothing', 'empty']))], [], True, [WHOLE])
+        slots = [0, 1]
     else:
         kinds = rng.choice(12, size=n, replace=False)
-        words, groups, clauses = [], [], []
+        words, groups, clauses, slots = [], [], [], [0]
         for i, k in enumerate(kinds):
             if i:
                 words.append('and' if rng.random() < 0.7 else 'with')
                 groups.append(WHOLE)
+                slots.append(len(words))
             c, s = world.OBJECTS[int(k)]
             art = rng.choice(['a', 'a', 'an', 'the', ''])
             ph = [] if art == '' else [str(art)]
-            if rng.random() < 0.15:  # shape only: any colour
+            u = rng.random()
+            if u < 0.12:  # shape only: any colour
                 ph.append(s)
                 clauses.append(sum(1 << world.OBJECT_INDEX[(cc, s)] for cc in world.COLOUR_NAMES))
+            elif u < 0.22:  # unknown colour: an object this world does not have
+                ph += ['[UNK]', s]
+                clauses.append(0)
+            elif u < 0.30:  # unknown shape, with or without a colour
+                ph += ([c] if rng.random() < 0.7 else []) + ['[UNK]']
+                clauses.append(0)
             else:
                 ph += [c, s]
                 clauses.append(1 << int(k))
             words += ph
             groups += [i] * len(ph)
+            slots.append(len(words))
         t = Text(words, clauses, False, groups)
     for _ in range(int(rng.choice(3, p=[0.5, 0.35, 0.15]))):
-        pos = int(rng.integers(0, len(t.words) + 1))
-        t.words.insert(pos, '[UNK]')  # any word outside the vocabulary
+        # never right before a colour or shape word: `[UNK] circle` reads as an unknown colour
+        ok = [q for q in slots if q >= len(t.words) or t.words[q] not in world.COLOURS and t.words[q] not in world.SHAPES]
+        if not ok:
+            break
+        pos = int(ok[int(rng.integers(len(ok)))])
+        t.words.insert(pos, '[UNK]')  # filler: any word outside the vocabulary, between phrases
         t.groups.insert(pos, WHOLE)
+        slots = [q + (q >= pos) for q in slots]
     return t
 
 

@@ -69,7 +69,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--steps', type=int, default=3000)
+    ap.add_argument('--steps', type=int, default=2000)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--variants', type=int, default=64)
