@@ -31,6 +31,10 @@ export interface EndToEndResult {
    * ffmpeg's output and decoding waits.
    */
   eventLoopMaxStallMs: number;
+  /** rounds measured, when alternated with another figure (this is the median round) */
+  runs?: number;
+  /** frames/s of every round */
+  framesPerSecRuns?: number[];
   /** each video's own `timings` from its result document */
   timings: { decodeMs: number; embedMs: number; matchMs: number; totalMs: number }[];
 }

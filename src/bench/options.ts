@@ -63,6 +63,10 @@ export interface BenchPlan {
   readonly decodeRuns: number;
   readonly matmulSizes: readonly number[];
   readonly matmulRepeat: RepeatOptions;
+  /** the short MatMul probe taken before each embed batch size */
+  readonly probeRepeat: RepeatOptions;
+  /** rounds of (end to end, reference), alternating */
+  readonly comparisonRounds: number;
   readonly embedBatches: readonly number[];
   readonly embedRepeat: RepeatOptions;
   readonly matchRepeat: RepeatOptions;
@@ -114,6 +118,8 @@ export function planFor(opts: Pick<BenchOptions, 'quick' | 'batchSize'>): BenchP
       decodeRuns: 1,
       matmulSizes: [2048],
       matmulRepeat: { warmup: 1, minRuns: 3, minMs: 500, maxRuns: 20 },
+      probeRepeat: { warmup: 1, minRuns: 2, minMs: 0, maxRuns: 2 },
+      comparisonRounds: 1,
       embedBatches: withPipelineBatch([1, 8]),
       embedRepeat: { warmup: 1, minRuns: 2, minMs: 1000, maxRuns: 20 },
       matchRepeat: { warmup: 1, minRuns: 3, minMs: 300, maxRuns: 200 },
@@ -125,6 +131,8 @@ export function planFor(opts: Pick<BenchOptions, 'quick' | 'batchSize'>): BenchP
     decodeRuns: 2,
     matmulSizes: [1024, 2048],
     matmulRepeat: { warmup: 2, minRuns: 5, minMs: 2000, maxRuns: 100 },
+    probeRepeat: { warmup: 1, minRuns: 3, minMs: 0, maxRuns: 3 },
+    comparisonRounds: 2,
     embedBatches: withPipelineBatch([1, 8, 16, 32]),
     embedRepeat: { warmup: 1, minRuns: 3, minMs: 3000, maxRuns: 50 },
     matchRepeat: { warmup: 2, minRuns: 5, minMs: 1000, maxRuns: 1000 },

@@ -18,6 +18,10 @@ export interface ReferenceResult {
   frames: number;
   wallMs: number;
   framesPerSec: number;
+  /** rounds measured, when alternated with another figure (this is the median round) */
+  runs?: number;
+  /** frames/s of every round */
+  framesPerSecRuns?: number[];
   /** where the time went: decode + pipe, JavaScript resize and normalise, model */
   breakdown: { decodeMs: number; preprocessMs: number; embedMs: number };
 }

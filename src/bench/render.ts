@@ -13,6 +13,10 @@ export function fmt(x: number | null | undefined, digits = 3): string {
   return Number(x.toPrecision(digits)).toString();
 }
 
+const roundsText = (x: { runs?: number; framesPerSecRuns?: number[] }): string =>
+  x.framesPerSecRuns
+    ? `${x.framesPerSecRuns.length}: ${x.framesPerSecRuns.map((v) => fmt(v)).join(', ')}`
+    : '1';
 const pctText = (x: number | null | undefined): string =>
   x === null || x === undefined ? 'n/a' : `${fmt(x, 3)}%`;
 const sec = (ms: number): string => fmt(ms / 1000, 3);
@@ -66,7 +70,7 @@ function tables(r: BenchReport): Table[] {
       head: ['size', 'when', 'runs', 'median ms', 'GFLOP/s', 'best GFLOP/s'],
       rows: r.matmul.map((m) => [
         `${m.size}^3`,
-        m.when === 'after' ? 'after embed' : 'first',
+        m.when,
         String(m.runs),
         fmt(m.medianMs),
         fmt(m.gflops),
@@ -116,6 +120,7 @@ function tables(r: BenchReport): Table[] {
         'encoder busy',
         'encoder frames/s',
         'event loop max stall ms',
+        'rounds (frames/s)',
       ],
       rows: r.endToEnd.map((e) => [
         e.model,
@@ -128,11 +133,21 @@ function tables(r: BenchReport): Table[] {
         pctText(e.encoderBusyPct),
         fmt(e.encoderFramesPerSec),
         fmt(e.eventLoopMaxStallMs),
+        roundsText(e),
       ]),
     },
     {
       title: 'Reference pipeline (full-size decode, JavaScript resize + normalise, batch 1, no overlap)',
-      head: ['decoded', 'embedded', 'wall s', 'frames/s', 'decode s', 'JS preprocess s', 'embed s'],
+      head: [
+        'decoded',
+        'embedded',
+        'wall s',
+        'frames/s',
+        'decode s',
+        'JS preprocess s',
+        'embed s',
+        'rounds (frames/s)',
+      ],
       rows: [
         [
           String(r.reference.decodedFrames),
@@ -142,6 +157,7 @@ function tables(r: BenchReport): Table[] {
           sec(r.reference.breakdown.decodeMs),
           sec(r.reference.breakdown.preprocessMs),
           sec(r.reference.breakdown.embedMs),
+          roundsText(r.reference),
         ],
       ],
     },

@@ -109,8 +109,8 @@ export interface BenchReport {
   summary: Summary;
   /** the benchmark process's peak resident memory, MiB (ffmpeg children not included) */
   peakRssMiB: number;
-  /** wall time of each step of the run, in order */
-  steps: { step: string; sec: number }[];
+  /** wall time of each step of the run, in order, with the 1-minute load average as it began */
+  steps: { step: string; sec: number; load1?: number }[];
   notes: string[];
 }
 

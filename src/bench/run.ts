@@ -8,35 +8,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
 import { Embedder, loadModelPack } from '../embed/index.js';
 import type { EmbedderOptions, ModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { checkFfmpeg } from '../frames/index.js';
 import { silentLogger } from '../log.js';
 import { DEFAULT_MATCH_OPTIONS } from '../match/index.js';
+import type { FrameTrack } from '../match/index.js';
 import { calibrationFor } from '../pipeline/index.js';
+import { alternate, medianRound, openReference } from './comparison.js';
 import { endToEnd } from './e2e.js';
 import type { EndToEndResult } from './e2e.js';
 import { load, machineInfo } from './machine.js';
 import { writeBenchPacks } from './models/pack.js';
 import type { BenchPacks } from './models/pack.js';
-import { FLOAT_INPUT, VIT_B_32 } from './models/vit.js';
+import { VIT_B_32 } from './models/vit.js';
 import { generatedModelInfo, packModelInfo } from './model-info.js';
 import { planFor } from './options.js';
 import type { BenchOptions } from './options.js';
-import { referencePipeline } from './reference.js';
-import type { ReferenceResult } from './reference.js';
 import { BENCH_SCHEMA, summarise } from './report.js';
 import type { BenchReport, Measurements, ModelInfo } from './report.js';
-import {
-  decodeStage,
-  describeSampling,
-  embedStage,
-  matchStage,
-  matmulPeak,
-  sessionOptionsLike,
-} from './stages.js';
+import { decodeStage, describeSampling, embedStage, matchStage, matmulPeak } from './stages.js';
 import type { EmbedResult } from './stages.js';
 import { renderTestVideo } from './video.js';
 import type { RenderedVideo } from './video.js';
@@ -61,6 +53,9 @@ function embedderOptions(o: BenchOptions): EmbedderOptions {
   };
 }
 
+/** Size of the MatMul probes taken next to each embed figure. */
+const PROBE_SIZE = 2048;
+
 function cosines(a: Float32Array[], b: Float32Array[]): number[] {
   return a.map((x, i) => x.reduce((s, v, k) => s + v * ((b[i] as Float32Array)[k] as number), 0));
 }
@@ -69,9 +64,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
   const started = new Date();
   const t0 = performance.now();
   const plan = planFor(o);
-  const marks: { name: string; at: number }[] = [];
+  const marks: { name: string; at: number; load1: number }[] = [];
   const step = (s: string) => {
-    marks.push({ name: s, at: performance.now() });
+    marks.push({ name: s, at: performance.now(), load1: load()[0] });
     hooks.progress?.(s);
   };
   const check = () => {
@@ -105,12 +100,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
 
     step('loading the model');
     const embedder = await Embedder.open(pack, embedderOptions(o), silentLogger);
-    let embedderOpen = true;
-    const closeEmbedder = async () => {
-      if (embedderOpen) await embedder.close();
-      embedderOpen = false;
-    };
-    cleanups.push(closeEmbedder);
+    cleanups.push(() => embedder.close());
     const provider = embedder.provider;
     const flopsPerFrame = model.gflopPerFrame === null ? null : model.gflopPerFrame * 1e9;
 
@@ -135,20 +125,22 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       check();
     }
 
+    // A short MatMul probe next to each embed figure: on a shared machine the load changes
+    // within a run, and the peak is the best the runtime showed at any of these moments.
+    const probe = async (label: string) => {
+      matmul.push(...(await matmulPeak([PROBE_SIZE], provider, o.threads, plan.probeRepeat, label)));
+      check();
+    };
     const embed = await embedStage(
       embedder,
       frames,
       plan.embedBatches,
       flopsPerFrame,
       plan.embedRepeat,
-      (b) => step(`embed, batch ${b}`),
-    );
-    check();
-    // A second look at the peak right after the embed stage: on a shared machine the load can
-    // change within a run, and the peak is the best the runtime showed.
-    step('MatMul peak, again');
-    matmul.push(
-      ...(await matmulPeak([Math.max(...plan.matmulSizes)], provider, o.threads, plan.matmulRepeat, 'after')),
+      async (b) => {
+        step(`embed, batch ${b}`);
+        await probe(`before batch ${b}`);
+      },
     );
     check();
 
@@ -161,10 +153,44 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       match: DEFAULT_MATCH_OPTIONS,
       framesInFlight: o.framesInFlight,
     };
-    step('end to end, one video');
-    const one = await endToEnd(setup, 1, hooks.signal);
+    step('reference pipeline: loading');
+    const refRunner = await openReference(
+      {
+        ffmpeg: bins.ffmpeg,
+        path: video.path,
+        width: video.width,
+        height: video.height,
+        fps: video.fps,
+        sampleFps: plan.sampling.fps,
+        outWidth: pack.manifest.image.width,
+        outHeight: pack.manifest.image.height,
+      },
+      packs,
+      embedder,
+      provider,
+      o.threads,
+    );
+    cleanups.push(() => refRunner.close());
+    const tracks: FrameTrack[] = [];
+    const rounds = await alternate(
+      plan.comparisonRounds,
+      async (i) => {
+        step(`end to end, one video (round ${i + 1})`);
+        const r = await endToEnd(setup, 1, hooks.signal);
+        tracks.push(r.track);
+        return r.result;
+      },
+      async (i) => {
+        step(`reference pipeline (round ${i + 1})`);
+        return refRunner.run(hooks.signal);
+      },
+    );
+    await refRunner.close();
+    const one = medianRound(rounds.a);
+    const reference = medianRound(rounds.b);
+    check();
     step(`end to end, ${plan.concurrentVideos} videos at once`);
-    const many = await endToEnd(setup, plan.concurrentVideos, hooks.signal);
+    const many = (await endToEnd(setup, plan.concurrentVideos, hooks.signal)).result;
     check();
 
     let embedInt8: EmbedResult[] | undefined;
@@ -181,7 +207,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
         const cos = cosines(await embedder.embedFramesNow(sample), await q.embedFramesNow(sample));
         int8Agreement = {
           frames: cos.length,
-          meanCosine: cos.reduce((a, b) => a + b, 0) / cos.length,
+          meanCosine: cos.reduce((x, y) => x + y, 0) / cos.length,
           minCosine: Math.min(...cos),
         };
         step('end to end, one video, int8');
@@ -196,71 +222,25 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     const texts = await embedder.embedTexts([...plan.queries, ...plan.captions]);
     const nq = plan.queries.length;
     const match = await matchStage(
-      one.track,
+      tracks[0] as FrameTrack,
       plan.queries.map((text, i) => ({ id: `q${i + 1}`, text, vectors: texts[i]! })),
       plan.captions.map((text, i) => ({ text, vectors: texts[nq + i]! })),
       calibrationFor(pack.manifest),
       DEFAULT_MATCH_OPTIONS,
       plan.matchRepeat,
     );
-    check();
+    await embedder.close();
 
-    step('reference pipeline');
-    const refBase = {
-      ffmpeg: bins.ffmpeg,
-      path: video.path,
-      width: video.width,
-      height: video.height,
-      fps: video.fps,
-      sampleFps: plan.sampling.fps,
-      outWidth: pack.manifest.image.width,
-      outHeight: pack.manifest.image.height,
-    };
-    let reference: ReferenceResult;
-    if (packs) {
-      // Same weights with a float32 NCHW input; the pipeline's sessions are closed first so the
-      // two copies of the weights never compete for memory.
-      await closeEmbedder();
-      const S = VIT_B_32.imageSize;
-      const session = await ort.InferenceSession.create(
-        packs.referenceModel,
-        sessionOptionsLike(provider, o.threads),
-      );
-      try {
-        // One untimed run, as the pipeline's sessions are warm by now.
-        await session.run({
-          [FLOAT_INPUT]: new ort.Tensor('float32', new Float32Array(3 * S * S), [1, 3, S, S]),
-        });
-        reference = await referencePipeline(
-          {
-            ...refBase,
-            norm: { mean: VIT_B_32.mean, std: VIT_B_32.std },
-            embedOne: (px) =>
-              session.run({ [FLOAT_INPUT]: new ort.Tensor('float32', px as Float32Array, [1, 3, S, S]) }),
-          },
-          hooks.signal,
-        );
-      } finally {
-        await session.release();
-      }
-    } else {
-      reference = await referencePipeline(
-        { ...refBase, embedOne: (px) => embedder.embedFramesNow([px as Uint8Array]) },
-        hooks.signal,
-      );
-    }
-    await closeEmbedder();
-
-    marks.push({ name: 'end', at: performance.now() });
-    const steps = marks
-      .slice(0, -1)
-      .map((m, i) => ({ step: m.name, sec: ((marks[i + 1] as typeof m).at - m.at) / 1000 }));
+    marks.push({ name: 'end', at: performance.now(), load1: load()[0] });
+    const steps = marks.slice(0, -1).map((m, k) => ({
+      step: m.name,
+      sec: ((marks[k + 1] as typeof m).at - m.at) / 1000,
+      load1: m.load1,
+    }));
     machine.loadAtEnd = load();
     const notes = runNotes(provider, machine, model, !!embedInt8);
-    if (reference.frames !== one.result.frames) {
-      notes.push(
-        `The reference pipeline sampled ${reference.frames} frames, the real one ${one.result.frames}.`,
-      );
+    if (reference.frames !== one.frames) {
+      notes.push(`The reference pipeline sampled ${reference.frames} frames, the real one ${one.frames}.`);
     }
     const measurements: Measurements = {
       schema: BENCH_SCHEMA,
@@ -292,7 +272,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       ...(embedInt8 ? { embedInt8 } : {}),
       ...(int8Agreement ? { int8Agreement } : {}),
       match,
-      endToEnd: [one.result, many.result, ...(int8EndToEnd ? [int8EndToEnd] : [])],
+      endToEnd: [one, many, ...(int8EndToEnd ? [int8EndToEnd] : [])],
       reference,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       steps,

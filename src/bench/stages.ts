@@ -29,8 +29,8 @@ export function sessionOptionsLike(provider: Provider, threads: number): ort.Inf
 }
 
 export interface MatMulResult {
-  /** `before` the stages, or `after` the embed stage (a second look, in case load changed) */
-  when: 'before' | 'after';
+  /** when it was measured: `first`, or `before batch N` (a probe next to each embed figure) */
+  when: string;
   /** m = k = n */
   size: number;
   runs: number;
@@ -47,7 +47,7 @@ export async function matmulPeak(
   provider: Provider,
   threads: number,
   r: RepeatOptions,
-  when: MatMulResult['when'] = 'before',
+  when = 'first',
 ): Promise<MatMulResult[]> {
   const out: MatMulResult[] = [];
   for (const n of sizes) {
@@ -149,11 +149,12 @@ export async function embedStage(
   batches: readonly number[],
   flopsPerFrame: number | null,
   r: RepeatOptions,
-  onBatch?: (batch: number) => void,
+  /** runs before each batch size (a progress line, a MatMul probe next to it) */
+  beforeEach?: (batch: number) => Promise<void> | void,
 ): Promise<EmbedResult[]> {
   const out: EmbedResult[] = [];
   for (const b of batches) {
-    onBatch?.(b);
+    await beforeEach?.(b);
     const batch = Array.from({ length: b }, (_, i) => frames[i % frames.length] as Uint8Array);
     const samples = await repeat(() => embedder.embedFramesNow(batch), r);
     const med = median(samples);

@@ -12,6 +12,7 @@ import {
 import type { BenchReport, Measurements } from '../../../src/bench/index.js';
 import { median, perSecond, repeat, round } from '../../../src/bench/measure.js';
 import { nearestBatch } from '../../../src/bench/report.js';
+import { alternate, medianRound } from '../../../src/bench/comparison.js';
 import { fmt } from '../../../src/bench/render.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
@@ -61,8 +62,8 @@ function measurements(over: Partial<Measurements> = {}): Measurements {
     },
     sampling: 'fps 2',
     matmul: [
-      { when: 'before', size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
-      { when: 'before', size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
+      { when: 'first', size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
+      { when: 'first', size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
     ],
     decode: [
       { sampling: 'fps 2', frames: 120, runs: 2, medianMs: 4000, framesPerSec: 30 },
@@ -246,6 +247,24 @@ describe('bench measuring helpers', () => {
     const samples = await repeat(() => void calls++, { warmup: 2, minRuns: 3, minMs: 0, maxRuns: 10 });
     assert.equal(samples.length, 3);
     assert.equal(calls, 5);
+  });
+});
+
+describe('bench rounds', () => {
+  it('alternates the two sides and reports the median round with every round', async () => {
+    const order: string[] = [];
+    const r = await alternate(
+      3,
+      async (i) => (order.push(`a${i}`), { framesPerSec: [5, 3, 4][i]!, tag: `a${i}` }),
+      async (i) => (order.push(`b${i}`), i),
+    );
+    assert.deepEqual(order, ['a0', 'b0', 'a1', 'b1', 'a2', 'b2']);
+    const m = medianRound(r.a);
+    assert.equal(m.tag, 'a2');
+    assert.equal(m.runs, 3);
+    assert.deepEqual(m.framesPerSecRuns, [5, 3, 4]);
+    assert.equal(medianRound([{ framesPerSec: 2 }, { framesPerSec: 1 }]).framesPerSec, 1);
+    assert.throws(() => medianRound([]));
   });
 });
 
