@@ -24,28 +24,36 @@ export function frameEnds(times: Float64Array, endSec: number): Float64Array {
 }
 
 /**
- * Centred moving average over a window of `windowSec` seconds, using timestamps (irregular
- * sampling is fine). Two pointers: O(T).
+ * Edge-preserving temporal smoothing: a centred running median over `2k+1` frames, where `k`
+ * frames on each side span about half of `windowSec` at the typical frame spacing (the window
+ * shrinks symmetrically at the ends of the video, so it is always odd). A median removes blips
+ * shorter than half the window but keeps a step (a hard cut) exactly where it is, which a moving
+ * average would smear across the cut and shift by a frame.
  */
-export function smoothOverTime(
-  values: Float32Array,
-  times: Float64Array,
-  windowSec: number,
-  out: Float32Array,
-): void {
+export function smoothOverTime(values: Float32Array, times: Float64Array, windowSec: number, out: Float32Array): void {
   const T = values.length;
-  if (windowSec <= 0 || T === 0) {
+  const spacing = typicalSpacing(times);
+  const k = windowSec > 0 && spacing > 0 ? Math.round(windowSec / 2 / spacing) : 0;
+  if (k <= 0 || T < 3) {
     out.set(values);
     return;
   }
-  const half = windowSec / 2;
-  let lo = 0;
-  let hi = 0;
-  let sum = 0;
+  const buf = new Float32Array(2 * k + 1);
   for (let t = 0; t < T; t++) {
-    const c = times[t] as number;
-    while (hi < T && (times[hi] as number) <= c + half + 1e-9) sum += values[hi++] as number;
-    while ((times[lo] as number) < c - half - 1e-9) sum -= values[lo++] as number;
-    out[t] = sum / (hi - lo);
+    const r = Math.min(k, t, T - 1 - t);
+    const n = 2 * r + 1;
+    for (let i = 0; i < n; i++) buf[i] = values[t - r + i] as number;
+    const w = buf.subarray(0, n);
+    w.sort();
+    out[t] = w[r] as number;
   }
+}
+
+/** Median gap between consecutive timestamps (0 with fewer than two frames). */
+export function typicalSpacing(times: Float64Array): number {
+  const gaps: number[] = [];
+  for (let t = 0; t + 1 < times.length; t++) gaps.push((times[t + 1] as number) - (times[t] as number));
+  if (gaps.length === 0) return 0;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1] as number;
 }

@@ -11,16 +11,21 @@ describe('timeline', () => {
     assert.equal(tail[2], 3);
   });
 
-  it('smoothing is a centred moving average over seconds, not frames', () => {
-    const v = Float32Array.from([0, 0, 1, 0, 0]);
-    const out = new Float32Array(5);
-    smoothOverTime(v, Float64Array.from([0, 1, 2, 3, 4]), 2, out);
-    assert.deepEqual(
-      Array.from(out).map((x) => +x.toFixed(3)),
-      [0, 0.333, 0.333, 0.333, 0],
-    );
-    smoothOverTime(v, Float64Array.from([0, 1, 2, 3, 4]), 0, out);
-    assert.deepEqual(Array.from(out), [0, 0, 1, 0, 0]);
+  it('smoothing is a running median: blips vanish, cuts stay exactly where they are', () => {
+    const times = Float64Array.from([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4]);
+    const out = new Float32Array(9);
+    // a one-frame blip at 1.0 s and a step (cut) at 3.0 s, window 1 s = one frame each side
+    smoothOverTime(Float32Array.from([0, 0, 1, 0, 0, 0, 1, 1, 1]), times, 1, out);
+    assert.deepEqual(Array.from(out), [0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    // regression: a moving average moved moment edges by a frame at hard cuts
+    const step = Float32Array.from([0.99, 0.99, 0.99, 0.99, 0.01, 0.01, 0.01, 0.01, 0.01]);
+    smoothOverTime(step, times, 1, out);
+    assert.deepEqual(Array.from(out), Array.from(step));
+    smoothOverTime(step, times, 0, out);
+    assert.deepEqual(Array.from(out), Array.from(step));
+    // sparse sampling (spacing longer than the window): no smoothing at all
+    smoothOverTime(Float32Array.from([0, 1, 0]), Float64Array.from([0, 4, 8]), 1, out);
+    assert.deepEqual(Array.from(out.subarray(0, 3)), [0, 1, 0]);
   });
 
   it('findMoments: threshold, merge, min length, best first', () => {
