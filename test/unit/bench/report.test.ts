@@ -11,7 +11,7 @@ import {
 } from '../../../src/bench/index.js';
 import type { BenchReport, Measurements } from '../../../src/bench/index.js';
 import { median, perSecond, repeat, round } from '../../../src/bench/measure.js';
-import { nearestBatch } from '../../../src/bench/report.js';
+import { nearestBatch, pairedSpeedup } from '../../../src/bench/report.js';
 import { alternate, medianRound } from '../../../src/bench/comparison.js';
 import { fmt } from '../../../src/bench/render.js';
 import { ClipstreamError } from '../../../src/errors.js';
@@ -251,6 +251,18 @@ describe('bench measuring helpers', () => {
 });
 
 describe('bench rounds', () => {
+  it('takes the speed-up over the reference as the median of paired round ratios', () => {
+    assert.equal(
+      pairedSpeedup(
+        { framesPerSec: 3, framesPerSecRuns: [5, 3, 6] },
+        { framesPerSec: 2, framesPerSecRuns: [2.5, 2, 2] },
+      ),
+      2,
+    );
+    assert.equal(pairedSpeedup({ framesPerSec: 3 }, { framesPerSec: 2 }), 1.5);
+    assert.equal(pairedSpeedup({ framesPerSec: 3, framesPerSecRuns: [3] }, { framesPerSec: 2 }), 1.5);
+  });
+
   it('alternates the two sides and reports the median round with every round', async () => {
     const order: string[] = [];
     const r = await alternate(
