@@ -247,5 +247,13 @@ export function renderMarkdown(r: BenchReport): string {
   }
   out.push('', '**Summary**', '', ...summaryLines(r).map((l) => `- ${l}`));
   if (r.notes.length > 0) out.push('', '**Notes**', '', ...r.notes.map((n) => `- ${n}`));
+  out.push(
+    '',
+    `**Steps** (wall time; 1-minute load average as each began; peak memory ${fmt(r.peakRssMiB)} MiB)`,
+    '',
+  );
+  out.push('| step | s | load |', '| --- | --- | --- |');
+  for (const x of r.steps)
+    out.push(`| ${mdCell(x.step)} | ${fmt(x.sec)} | ${x.load1 === undefined ? '' : x.load1.toFixed(2)} |`);
   return `${out.join('\n')}\n`;
 }
