@@ -1,4 +1,3 @@
-import * as ort from 'onnxruntime-node';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Batcher } from './batcher.js';
@@ -158,28 +157,10 @@ export class Embedder {
   }
 
   private async runImagesRaw(frames: Uint8Array[]): Promise<Float32Array> {
-    const m = this.pack.manifest;
     const n = frames.length;
     const buf = new Uint8Array(n * this.frameBytes);
     frames.forEach((f, i) => buf.set(f, i * this.frameBytes));
-    const input = new ort.Tensor('uint8', buf, [n, m.image.height, m.image.width, 3]);
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await this.sessions.image.run({ [m.image.input]: input }, [m.image.outputs.embeds]);
-    } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `image encoder failed: ${String(err)}`, {
-        cause: err,
-      });
-    }
-    const t = out[m.image.outputs.embeds];
-    const D = m.embedDim;
-    if (!t || !(t.data instanceof Float32Array) || t.data.length !== n * D) {
-      throw new ClipstreamError(
-        'CLIPSTREAM_MODEL_MISMATCH',
-        `image encoder returned the wrong shape for ${n} frames`,
-      );
-    }
-    return t.data;
+    return this.sessions.runImage(buf, n);
   }
 
   /** Embeds texts (sentence and word tokens), using the cache; results in input order. */
@@ -223,28 +204,8 @@ export class Embedder {
         mask[i * L + j] = BigInt(e.mask[j] as number);
       }
     });
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await this.sessions.text.run({
-        [m.text.inputs.ids]: new ort.Tensor('int64', ids, [n, L]),
-        [m.text.inputs.mask]: new ort.Tensor('int64', mask, [n, L]),
-      });
-    } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `text encoder failed: ${String(err)}`, {
-        cause: err,
-      });
-    }
+    const { sentence: sent, tokens: tok } = await this.sessions.runText(ids, mask, n);
     this.stats.textRuns++;
-    const sent = out[m.text.outputs.embeds]?.data;
-    const tok = out[m.text.outputs.tokens]?.data;
-    if (
-      !(sent instanceof Float32Array) ||
-      !(tok instanceof Float32Array) ||
-      sent.length !== n * D ||
-      tok.length !== n * L * D
-    ) {
-      throw new ClipstreamError('CLIPSTREAM_MODEL_MISMATCH', 'text encoder returned the wrong shapes');
-    }
     return encoded.map((e, i) => {
       const sentence = sent.slice(i * D, (i + 1) * D);
       normaliseRows(sentence, 1, D);

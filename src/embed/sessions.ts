@@ -1,221 +1,144 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { ClipstreamError } from '../errors.js';
+/**
+ * The encoders as the main thread sees them: a worker thread (inference-worker.ts) owns the ONNX
+ * Runtime sessions and runs each batch, so the event loop stays free while the model computes
+ * (onnxruntime-node's `run()` computes on the thread that calls it). Frames go over by transfer,
+ * not copy; embeddings come back the same way.
+ */
+import { Worker } from 'node:worker_threads';
+import { ClipstreamError, ERROR_CODES } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Provider, RuntimeOptions } from './ort-sessions.js';
 import type { ModelPack } from './pack.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
 
-export type Device = 'auto' | 'cpu' | 'cuda';
-export type Provider = 'cuda' | 'cpu';
-
-export interface RuntimeOptions {
-  /** `auto` tries CUDA then CPU; `cuda` fails when CUDA is unavailable. Default `auto`. */
-  readonly device: Device;
-  /** ONNX Runtime intra-op threads; 0 lets the runtime choose (one per core). Default 0. */
-  readonly intraOpThreads: number;
-  /** CUDA device ordinal. Default 0. */
-  readonly cudaDeviceId: number;
-}
-
-export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({
-  device: 'auto',
-  intraOpThreads: 0,
-  cudaDeviceId: 0,
-});
+export { DEFAULT_RUNTIME, cudaUnavailableReason } from './ort-sessions.js';
+export type { Device, Provider, RuntimeOptions } from './ort-sessions.js';
 
 export interface EncoderSessions {
-  readonly image: ort.InferenceSession;
-  readonly text: ort.InferenceSession;
   readonly provider: Provider;
+  /** `n` frames packed NHWC (the buffer is transferred: unusable afterwards) -> [n, D] */
+  runImage(pixels: Uint8Array, n: number): Promise<Float32Array>;
+  /** [n, L] ids and mask -> text_embeds [n, D] and token_embeds [n, L, D] */
+  runText(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    n: number,
+  ): Promise<{ sentence: Float32Array; tokens: Float32Array }>;
   release(): Promise<void>;
 }
 
-function sessionOptions(provider: Provider, opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
-  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
-    provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.cudaDeviceId }] : ['cpu'];
-  return {
-    executionProviders,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
-  };
-}
+type Pending = { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void };
 
-/**
- * Why CUDA cannot be tried, or undefined when it can. onnxruntime-node is compiled with the CUDA
- * provider on Linux x64, but its provider libraries are only present when the package was
- * installed with `ONNXRUNTIME_NODE_INSTALL=cuda12` (the container image does; `.npmrc` skips it
- * elsewhere). Checking first avoids a native error dump for the common CPU-only case.
- */
-export function cudaUnavailableReason(): string | undefined {
-  if (!ort.listSupportedBackends().some((b) => b.name === 'cuda')) {
-    return `this onnxruntime-node build has no CUDA provider on ${process.platform}/${process.arch}`;
-  }
-  try {
-    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const lib = join(
-      dirname(entry),
-      '..',
-      'bin',
-      'napi-v6',
-      process.platform,
-      process.arch,
-      'libonnxruntime_providers_cuda.so',
+class InferenceWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: ClipstreamError | undefined;
+
+  constructor() {
+    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url));
+    this.worker.on('message', (msg: WorkerReply) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.type === 'error') {
+        const code: ErrorCode =
+          msg.error.code in ERROR_CODES ? msg.error.code : 'CLIPSTREAM_INFERENCE_FAILED';
+        p.reject(new ClipstreamError(code, msg.error.message));
+      } else {
+        p.resolve(msg);
+      }
+    });
+    const die = (err: ClipstreamError) => {
+      this.dead ??= err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', (err) =>
+      die(
+        new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `inference worker failed: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
-    if (!existsSync(lib)) {
-      return 'the CUDA provider libraries of onnxruntime-node are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12)';
-    }
-  } catch {
-    // Unusual layout: let session creation decide.
+    this.worker.on('exit', (code) =>
+      die(new ClipstreamError('CLIPSTREAM_INFERENCE_FAILED', `inference worker exited (code ${code})`)),
+    );
   }
-  return undefined;
-}
 
-async function open(path: string, provider: Provider, opts: RuntimeOptions): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(path, sessionOptions(provider, opts));
-}
+  request(msg: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
 
-async function openPair(
-  pack: ModelPack,
-  provider: Provider,
-  opts: RuntimeOptions,
-): Promise<[ort.InferenceSession, ort.InferenceSession]> {
-  const image = await open(pack.paths.image, provider, opts);
-  try {
-    const text = await open(pack.paths.text, provider, opts);
-    return [image, text];
-  } catch (err) {
-    await image.release().catch(() => undefined);
-    throw err;
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
   }
 }
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * Opens the image and text encoders on the requested device and checks both graphs against the
- * model pack contract. `auto` falls back to CPU with one log line when CUDA cannot be used.
+ * Starts the inference worker, opens the image and text encoders on the requested device and
+ * checks both graphs against the model pack contract. `auto` falls back to CPU with one log
+ * line when CUDA cannot be used.
  */
 export async function openEncoders(
   pack: ModelPack,
   opts: RuntimeOptions,
   log: Logger,
 ): Promise<EncoderSessions> {
-  let provider: Provider = opts.device === 'cpu' ? 'cpu' : 'cuda';
-  let pair: [ort.InferenceSession, ort.InferenceSession] | undefined;
-  if (provider === 'cuda') {
-    try {
-      const missing = cudaUnavailableReason();
-      if (missing) throw new Error(missing);
-      pair = await openPair(pack, 'cuda', opts);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      if (opts.device === 'cuda') {
-        throw new ClipstreamError(
-          'CLIPSTREAM_DEVICE_UNAVAILABLE',
-          `CUDA execution provider unavailable: ${reason}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      // A CPU-only install is the expected case (info); CUDA libraries present but failing to
-      // start means a misconfigured GPU node (warn).
-      const level = cudaUnavailableReason() ? 'info' : 'warn';
-      log[level]('CUDA execution provider unavailable; falling back to CPU', { reason });
-      provider = 'cpu';
-    }
-  }
-  if (!pair) {
-    try {
-      pair = await openPair(pack, 'cpu', opts);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new ClipstreamError(
-        'CLIPSTREAM_MODEL_LOAD_FAILED',
-        `ONNX Runtime could not load ${pack.dir}: ${reason}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-  const [image, text] = pair;
+  const w = new InferenceWorker();
+  let ready: WorkerReply;
   try {
-    checkContract(pack, image, text);
+    ready = await w.request({
+      type: 'init',
+      manifest: pack.manifest,
+      files: { image: pack.paths.image, text: pack.paths.text },
+      runtime: { device: opts.device, intraOpThreads: opts.intraOpThreads, cudaDeviceId: opts.cudaDeviceId },
+    });
   } catch (err) {
-    await Promise.allSettled([image.release(), text.release()]);
+    await w.terminate();
     throw err;
   }
-  log.info('model loaded', { model: pack.manifest.name, provider, dir: pack.dir });
-  let released = false;
+  if (ready.type !== 'ready')
+    throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker did not start');
+  if (ready.fallback) {
+    log[ready.fallback.level]('CUDA execution provider unavailable; falling back to CPU', {
+      reason: ready.fallback.reason,
+    });
+  }
+  log.info('model loaded', { model: pack.manifest.name, provider: ready.provider, dir: pack.dir });
+  let releasing: Promise<void> | undefined;
   return {
-    image,
-    text,
-    provider,
-    async release() {
-      if (released) return;
-      released = true;
-      await Promise.allSettled([image.release(), text.release()]);
+    provider: ready.provider,
+    async runImage(pixels, n) {
+      const r = await w.request({ type: 'image', pixels, n }, [pixels.buffer as ArrayBuffer]);
+      if (r.type !== 'image')
+        throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'unexpected reply from the inference worker');
+      return r.embeds;
+    },
+    async runText(ids, mask, n) {
+      const r = await w.request({ type: 'text', ids, mask, n });
+      if (r.type !== 'text')
+        throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'unexpected reply from the inference worker');
+      return { sentence: r.sentence, tokens: r.tokens };
+    },
+    release() {
+      releasing ??= (async () => {
+        try {
+          await w.request({ type: 'release' });
+        } catch {
+          // already gone: nothing to release
+        }
+        await w.terminate();
+      })();
+      return releasing;
     },
   };
-}
-
-type Dim = number | string | undefined;
-
-function describe(meta: ort.InferenceSession.ValueMetadata | undefined): string {
-  if (!meta) return 'absent';
-  if (!meta.isTensor) return 'not a tensor';
-  return `${meta.type} [${meta.shape.map((d) => String(d)).join(', ')}]`;
-}
-
-function expectTensor(
-  session: ort.InferenceSession,
-  kind: 'input' | 'output',
-  file: string,
-  name: string,
-  type: string,
-  dims: Dim[],
-): void {
-  const list = kind === 'input' ? session.inputMetadata : session.outputMetadata;
-  const meta = list.find((m) => m.name === name);
-  const want = `${type} [${dims.map((d) => (d === undefined ? 'N' : String(d))).join(', ')}]`;
-  const fail = (): never => {
-    throw new ClipstreamError(
-      'CLIPSTREAM_MODEL_MISMATCH',
-      `${file}: ${kind} '${name}' must be ${want}, found ${describe(meta)}`,
-    );
-  };
-  if (!meta || !meta.isTensor || meta.type !== type) return fail();
-  // An empty shape means the graph did not declare one; the dummy run in `model verify` checks it.
-  if (meta.shape.length === 0) return;
-  if (meta.shape.length !== dims.length) return fail();
-  dims.forEach((d, i) => {
-    const got = meta.shape[i];
-    if (typeof d === 'number' && typeof got === 'number' && got !== d) fail();
-  });
-}
-
-function checkContract(pack: ModelPack, image: ort.InferenceSession, text: ort.InferenceSession): void {
-  const m = pack.manifest;
-  const D = m.embedDim;
-  const L = m.text.contextLength;
-  expectTensor(image, 'input', m.image.file, m.image.input, 'uint8', [
-    undefined,
-    m.image.height,
-    m.image.width,
-    3,
-  ]);
-  expectTensor(image, 'output', m.image.file, m.image.outputs.embeds, 'float32', [undefined, D]);
-  if (m.image.outputs.patches) {
-    expectTensor(image, 'output', m.image.file, m.image.outputs.patches, 'float32', [
-      undefined,
-      undefined,
-      D,
-    ]);
-  }
-  expectTensor(text, 'input', m.text.file, m.text.inputs.ids, 'int64', [undefined, L]);
-  expectTensor(text, 'input', m.text.file, m.text.inputs.mask, 'int64', [undefined, L]);
-  expectTensor(text, 'output', m.text.file, m.text.outputs.embeds, 'float32', [undefined, D]);
-  expectTensor(text, 'output', m.text.file, m.text.outputs.tokens, 'float32', [undefined, L, D]);
 }

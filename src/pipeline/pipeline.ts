@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
@@ -74,7 +75,27 @@ function checkTexts(req: VideoRequest): void {
 export async function processVideo(
   req: VideoRequest,
   ctx: PipelineContext,
-  signal?: AbortSignal,
+  parentSignal?: AbortSignal,
+): Promise<VideoOutcome> {
+  // One signal per video, listened to by every frame in flight: raise its listener limit
+  // (regression: node warned of a leak once more than ten frames were queued), and keep the
+  // caller's signal to a single listener.
+  const local = new AbortController();
+  setMaxListeners(Math.max(10, (ctx.framesInFlight ?? 32) + 16), local.signal);
+  const onAbort = () => local.abort(parentSignal?.reason);
+  if (parentSignal?.aborted) local.abort(parentSignal.reason);
+  else parentSignal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await processVideoSignal(req, ctx, local.signal);
+  } finally {
+    parentSignal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function processVideoSignal(
+  req: VideoRequest,
+  ctx: PipelineContext,
+  signal: AbortSignal,
 ): Promise<VideoOutcome> {
   const trace = ctx.trace ?? (<T>(_s: string, fn: () => Promise<T>) => fn());
   const t0 = performance.now();

@@ -1,0 +1,23 @@
+/** Messages between the main thread (sessions.ts) and the inference worker (inference-worker.ts). */
+import type { ErrorCode } from '../errors.js';
+import type { Manifest } from './manifest.js';
+import type { Provider } from './ort-sessions.js';
+
+export type WorkerRequest =
+  | {
+      type: 'init';
+      id: number;
+      manifest: Manifest;
+      files: { image: string; text: string };
+      runtime: { device: 'auto' | 'cpu' | 'cuda'; intraOpThreads: number; cudaDeviceId: number };
+    }
+  | { type: 'image'; id: number; pixels: Uint8Array; n: number }
+  | { type: 'text'; id: number; ids: BigInt64Array; mask: BigInt64Array; n: number }
+  | { type: 'release'; id: number };
+
+export type WorkerReply =
+  | { type: 'ready'; id: number; provider: Provider; fallback?: { reason: string; level: 'info' | 'warn' } }
+  | { type: 'image'; id: number; embeds: Float32Array }
+  | { type: 'text'; id: number; sentence: Float32Array; tokens: Float32Array }
+  | { type: 'released'; id: number }
+  | { type: 'error'; id: number; error: { code: ErrorCode; message: string } };
