@@ -30,7 +30,12 @@ export function frameEnds(times: Float64Array, endSec: number): Float64Array {
  * shorter than half the window but keeps a step (a hard cut) exactly where it is, which a moving
  * average would smear across the cut and shift by a frame.
  */
-export function smoothOverTime(values: Float32Array, times: Float64Array, windowSec: number, out: Float32Array): void {
+export function smoothOverTime(
+  values: Float32Array,
+  times: Float64Array,
+  windowSec: number,
+  out: Float32Array,
+): void {
   const T = values.length;
   const spacing = typicalSpacing(times);
   const k = windowSec > 0 && spacing > 0 ? Math.round(windowSec / 2 / spacing) : 0;

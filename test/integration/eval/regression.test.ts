@@ -15,7 +15,14 @@ describe('matching regression (shapes-world subset, bundled model)', () => {
   let report: EvalReport;
   before(async () => {
     dir = await makeTempDir('clipstream-eval-');
-    report = await evaluate({ videos: 6, seed: 11, fps: 2, durationSec: 16, extraPairs: 8, cacheDir: join(dir, 'cache') });
+    report = await evaluate({
+      videos: 6,
+      seed: 11,
+      fps: 2,
+      durationSec: 16,
+      extraPairs: 8,
+      cacheDir: join(dir, 'cache'),
+    });
   });
   after(() => removeTempDir(dir));
 
