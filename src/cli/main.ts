@@ -1,11 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
-import { benchCommand } from './bench.js';
-import { modelCommand } from './model.js';
-import { publishCommand } from './publish.js';
-import { resultsCommand } from './results.js';
-import { runCommand } from './run.js';
-import { workerCommand } from './worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -29,7 +23,20 @@ Options:
   -v, --version  print the version
 `;
 
-export const COMMANDS = ['run', 'worker', 'publish', 'results', 'bench', 'model'] as const;
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command is loaded when it runs: `clipstream --version` or `publish` need not load ONNX
+ * Runtime, kafkajs or the OpenTelemetry SDK.
+ */
+const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+  publish: async () => (await import('./publish.js')).publishCommand,
+  results: async () => (await import('./results.js')).resultsCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
+  model: async () => (await import('./model.js')).modelCommand,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
@@ -42,28 +49,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     }
-    if (!(COMMANDS as readonly string[]).includes(cmd)) {
+    const load = Object.hasOwn(COMMAND_LOADERS, cmd) ? COMMAND_LOADERS[cmd] : undefined;
+    if (!load) {
       process.stderr.write(`clipstream: unknown command '${cmd}' (see clipstream --help)\n`);
       return 2;
     }
-    const rest = argv.slice(1);
-    switch (cmd) {
-      case 'run':
-        return await runCommand(rest);
-      case 'model':
-        return await modelCommand(rest);
-      case 'worker':
-        return await workerCommand(rest);
-      case 'publish':
-        return await publishCommand(rest);
-      case 'results':
-        return await resultsCommand(rest);
-      case 'bench':
-        return await benchCommand(rest);
-      default:
-        process.stderr.write(`clipstream: '${cmd}' is not implemented yet\n`);
-        return 1;
-    }
+    return await (
+      await load()
+    )(argv.slice(1));
   } catch (err) {
     process.stderr.write(`clipstream: ${formatError(err)}\n`);
     return 1;

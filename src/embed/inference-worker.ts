@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import { openSessions, releaseSessions, runImage, runText } from './ort-sessions.js';
-import type { OpenSessions, PackFiles, RuntimeOptions } from './ort-sessions.js';
+import type { OpenSessions } from './ort-sessions.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort;
@@ -34,7 +34,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
     switch (msg.type) {
       case 'init': {
         manifest = msg.manifest;
-        sessions = await openSessions(msg.manifest, msg.files as PackFiles, msg.runtime as RuntimeOptions);
+        sessions = await openSessions(msg.manifest, msg.files, msg.runtime);
         reply({
           type: 'ready',
           id: msg.id,

@@ -12,24 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { ClipstreamError } from '../errors.js';
 import { checkContract } from './contract.js';
 import type { Manifest } from './manifest.js';
-
-export type Device = 'auto' | 'cpu' | 'cuda';
-export type Provider = 'cuda' | 'cpu';
-
-export interface RuntimeOptions {
-  /** `auto` tries CUDA then CPU; `cuda` fails when CUDA is unavailable. Default `auto`. */
-  readonly device: Device;
-  /** ONNX Runtime intra-op threads; 0 lets the runtime choose (one per core). Default 0. */
-  readonly intraOpThreads: number;
-  /** CUDA device ordinal. Default 0. */
-  readonly cudaDeviceId: number;
-}
-
-export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({
-  device: 'auto',
-  intraOpThreads: 0,
-  cudaDeviceId: 0,
-});
+import type { Provider, RuntimeOptions } from './runtime-options.js';
 
 export interface PackFiles {
   readonly image: string;

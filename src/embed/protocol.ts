@@ -1,7 +1,7 @@
 /** Messages between the main thread (sessions.ts) and the inference worker (inference-worker.ts). */
 import type { ErrorCode } from '../errors.js';
 import type { Manifest } from './manifest.js';
-import type { Provider } from './ort-sessions.js';
+import type { Provider, RuntimeOptions } from './runtime-options.js';
 
 export type WorkerRequest =
   | {
@@ -9,7 +9,7 @@ export type WorkerRequest =
       id: number;
       manifest: Manifest;
       files: { image: string; text: string };
-      runtime: { device: 'auto' | 'cpu' | 'cuda'; intraOpThreads: number; cudaDeviceId: number };
+      runtime: RuntimeOptions;
     }
   | { type: 'image'; id: number; pixels: Uint8Array; n: number }
   | { type: 'text'; id: number; ids: BigInt64Array; mask: BigInt64Array; n: number }

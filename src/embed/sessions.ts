@@ -8,12 +8,12 @@ import { Worker } from 'node:worker_threads';
 import { ClipstreamError, ERROR_CODES } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Provider, RuntimeOptions } from './ort-sessions.js';
+import type { Provider, RuntimeOptions } from './runtime-options.js';
 import type { ModelPack } from './pack.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
-export { DEFAULT_RUNTIME, cudaUnavailableReason } from './ort-sessions.js';
-export type { Device, Provider, RuntimeOptions } from './ort-sessions.js';
+export { DEFAULT_RUNTIME } from './runtime-options.js';
+export type { Device, Provider, RuntimeOptions } from './runtime-options.js';
 
 export interface EncoderSessions {
   readonly provider: Provider;
