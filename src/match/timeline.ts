@@ -8,17 +8,11 @@
 export function frameEnds(times: Float64Array, endSec: number): Float64Array {
   const T = times.length;
   const ends = new Float64Array(T);
-  const gaps: number[] = [];
-  for (let t = 0; t + 1 < T; t++) {
-    ends[t] = times[t + 1] as number;
-    gaps.push((times[t + 1] as number) - (times[t] as number));
-  }
+  for (let t = 0; t + 1 < T; t++) ends[t] = times[t + 1] as number;
   if (T > 0) {
-    gaps.sort((a, b) => a - b);
-    const typical =
-      gaps.length > 0 ? (gaps[gaps.length >> 1] as number) : Math.max(0, endSec - (times[0] as number));
     const last = times[T - 1] as number;
-    ends[T - 1] = Math.max(last, Math.min(endSec > last ? endSec : last + typical, last + typical));
+    const typical = T > 1 ? typicalSpacing(times) : Math.max(0, endSec - last);
+    ends[T - 1] = Math.max(last, endSec > last ? Math.min(endSec, last + typical) : last + typical);
   }
   return ends;
 }
