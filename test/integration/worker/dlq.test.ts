@@ -2,11 +2,7 @@
 // key and headers, and its offset is committed; the worker goes on with the next event.
 // Transient faults are retried with backoff: a flaky source succeeds, a dead one is given up.
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -26,12 +22,13 @@ import {
   tempDir,
   testConfig,
   videoEvent,
+  serveClip,
 } from './helpers.js';
 import type { Names, Sent } from './helpers.js';
 
 let media: string;
 let outside: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveClip>>;
 let base: string;
 let flakyHits = 0;
 const workers: Worker[] = [];
@@ -54,25 +51,18 @@ before(async () => {
   broken.fill(0, broken.indexOf('mdat') + 4);
   await writeFile(join(media, 'broken.mp4'), broken);
 
-  server = createServer((req, res) => {
-    // A stalled request times out in ffmpeg ("Connection timed out"): SOURCE_UNAVAILABLE.
-    if (req.url === '/down.mp4') return;
-    if (req.url === '/flaky.mp4' && ++flakyHits <= 2) return;
-    const file = join(media, 'good.mp4');
-    void stat(file).then((st) => {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': st.size });
-      createReadStream(file).pipe(res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A stalled request times out in ffmpeg ("Connection timed out"): SOURCE_UNAVAILABLE.
+  server = await serveClip(
+    join(media, 'good.mp4'),
+    (url) => url === '/down.mp4' || (url === '/flaky.mp4' && ++flakyHits <= 2),
+  );
+  base = server.base;
 });
 
 after(async () => {
   for (const w of workers) await w.close();
   await closeSharedEmbedder();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   await deleteTopics(used.flatMap((n) => [n.inputTopic, n.outputTopic, n.dlqTopic, n.queriesTopic]));
   await removeDir(media);
   await removeDir(outside);

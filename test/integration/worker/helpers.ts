@@ -3,9 +3,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -357,4 +359,29 @@ export function runCli(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * A loopback HTTP server that answers every request with `file`, except the requests `stall`
+ * picks: those are left hanging (ffmpeg times out on them, or they wait for a test to let go).
+ */
+export async function serveClip(
+  file: string,
+  stall: (url: string) => boolean = () => false,
+): Promise<{ base: string; close(): Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    if (stall(req.url ?? '')) return;
+    void stat(file).then((st) => {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': st.size });
+      createReadStream(file).pipe(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

@@ -2,11 +2,6 @@
 // within the 20 s budget committing what finished and handing back what did not, SIGKILL mid-
 // stream loses nothing after a restart, and missing topics stop start-up with one coded line.
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -26,11 +21,12 @@ import {
   testConfig,
   videoEvent,
   waitForLog,
+  serveClip,
 } from './helpers.js';
 import type { ChildWorker, Names, Read } from './helpers.js';
 
 let media: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveClip>>;
 let base: string;
 let release = false;
 let slowRequests = 0;
@@ -40,26 +36,15 @@ const children: ChildWorker[] = [];
 before(async () => {
   media = await tempDir('cs-lifecycle-');
   await makeClip(join(media, 'a.mp4'), { seconds: 3 });
-  server = createServer((req, res) => {
-    if (req.url === '/slow.mp4') {
-      slowRequests++;
-      if (!release) return; // hangs until released
-    }
-    const file = join(media, 'a.mp4');
-    void stat(file).then((st) => {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': st.size });
-      createReadStream(file).pipe(res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // /slow.mp4 hangs until released
+  server = await serveClip(join(media, 'a.mp4'), (url) => url === '/slow.mp4' && (slowRequests++, !release));
+  base = server.base;
 });
 
 after(async () => {
   for (const c of children)
     if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   await deleteTopics(used.flatMap((n) => [n.inputTopic, n.outputTopic, n.dlqTopic, n.queriesTopic]));
   await removeDir(media);
 });

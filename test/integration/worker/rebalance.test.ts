@@ -2,11 +2,6 @@
 // first one's in-flight video (a source that hangs) is aborted without a commit and done again;
 // every video ends with a result and every offset is committed.
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -25,11 +20,12 @@ import {
   tempDir,
   testConfig,
   videoEvent,
+  serveClip,
 } from './helpers.js';
 
 const n = names('rebalance');
 let media: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveClip>>;
 let base: string;
 let release = false;
 let slowRequests = 0;
@@ -38,26 +34,15 @@ const workers: Worker[] = [];
 before(async () => {
   media = await tempDir('cs-rebalance-');
   await makeClip(join(media, 'a.mp4'), { seconds: 3 });
-  server = createServer((req, res) => {
-    if (req.url === '/slow.mp4') {
-      slowRequests++;
-      if (!release) return; // hangs until released
-    }
-    const file = join(media, 'a.mp4');
-    void stat(file).then((st) => {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': st.size });
-      createReadStream(file).pipe(res);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // /slow.mp4 hangs until released
+  server = await serveClip(join(media, 'a.mp4'), (url) => url === '/slow.mp4' && (slowRequests++, !release));
+  base = server.base;
 });
 
 after(async () => {
   for (const w of workers) await w.close();
   await closeSharedEmbedder();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   await deleteTopics([n.inputTopic, n.outputTopic, n.dlqTopic, n.queriesTopic]);
   await removeDir(media);
 });

@@ -3,86 +3,24 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { wordLevelTokenizer } from '../../../src/bench/models/text.js';
 import { TextTokenizer } from '../../../src/embed/index.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
-/** A small word-level tokenizer.json in Hugging Face format, written by hand. */
-const vocab = {
-  '[PAD]': 0,
-  '[UNK]': 1,
-  '[BOS]': 2,
-  '[EOS]': 3,
-  a: 4,
-  red: 5,
-  circle: 6,
-  and: 7,
-  blue: 8,
-  square: 9,
-};
-const tokenizerJson = {
-  version: '1.0',
-  truncation: null,
-  padding: null,
-  added_tokens: [
-    {
-      id: 0,
-      content: '[PAD]',
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    },
-    {
-      id: 1,
-      content: '[UNK]',
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    },
-    {
-      id: 2,
-      content: '[BOS]',
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    },
-    {
-      id: 3,
-      content: '[EOS]',
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    },
-  ],
-  normalizer: { type: 'Lowercase' },
-  pre_tokenizer: { type: 'Whitespace' },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [
-      { SpecialToken: { id: '[BOS]', type_id: 0 } },
-      { Sequence: { id: 'A', type_id: 0 } },
-      { SpecialToken: { id: '[EOS]', type_id: 0 } },
-    ],
-    pair: [
-      { SpecialToken: { id: '[BOS]', type_id: 0 } },
-      { Sequence: { id: 'A', type_id: 0 } },
-      { Sequence: { id: 'B', type_id: 1 } },
-      { SpecialToken: { id: '[EOS]', type_id: 0 } },
-    ],
-    special_tokens: {
-      '[BOS]': { id: '[BOS]', ids: [2], tokens: ['[BOS]'] },
-      '[EOS]': { id: '[EOS]', ids: [3], tokens: ['[EOS]'] },
-    },
-  },
-  decoder: null,
-  model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
+/** A small word-level tokenizer.json (Hugging Face format): ids 0-3 special, then the words in this order. */
+const tokenizerJson = wordLevelTokenizer([
+  '[PAD]',
+  '[UNK]',
+  '[BOS]',
+  '[EOS]',
+  'a',
+  'red',
+  'circle',
+  'and',
+  'blue',
+  'square',
+]) as {
+  model: Record<string, unknown>;
 };
 
 describe('TextTokenizer', () => {
