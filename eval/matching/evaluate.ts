@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUNDLED_MODEL } from '../../src/cli/common.js';
-import { Embedder, loadModelPack } from '../../src/embed/index.js';
-import type { TextEmbedding } from '../../src/embed/index.js';
+import { openRuntime } from '../../src/cli/runtime.js';
+import type { Embedder, TextEmbedding } from '../../src/embed/index.js';
 import { silentLogger } from '../../src/log.js';
 import { DEFAULT_MATCH_OPTIONS, matchVideo } from '../../src/match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../../src/match/index.js';
@@ -194,17 +193,8 @@ function captionMatches(text: string, scene: VideoSpec['scenes'][number]): boole
 }
 
 /** Opens the pack the evaluation runs (the bundled one unless told otherwise). */
-export async function openEvalEmbedder(modelDir?: string): Promise<Embedder> {
-  const pack = await loadModelPack(modelDir ?? BUNDLED_MODEL);
-  return Embedder.open(
-    pack,
-    {
-      runtime: { device: 'auto', intraOpThreads: 0, cudaDeviceId: 0 },
-      batch: { maxBatch: 32, maxWaitMs: 5, maxQueued: 128 },
-      textCacheSize: 8192,
-    },
-    silentLogger,
-  );
+export function openEvalEmbedder(modelDir?: string): Promise<Embedder> {
+  return openRuntime({ model: modelDir, device: 'auto', threads: 0, batchSize: 32, batchWaitMs: 5 }, silentLogger);
 }
 
 /** Renders (cached) and embeds a set of videos through the real pipeline. */
