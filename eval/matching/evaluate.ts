@@ -194,7 +194,10 @@ function captionMatches(text: string, scene: VideoSpec['scenes'][number]): boole
 
 /** Opens the pack the evaluation runs (the bundled one unless told otherwise). */
 export function openEvalEmbedder(modelDir?: string): Promise<Embedder> {
-  return openRuntime({ model: modelDir, device: 'auto', threads: 0, batchSize: 32, batchWaitMs: 5 }, silentLogger);
+  return openRuntime(
+    { model: modelDir, device: 'auto', threads: 0, batchSize: 32, batchWaitMs: 5 },
+    silentLogger,
+  );
 }
 
 /** Renders (cached) and embeds a set of videos through the real pipeline. */
