@@ -2,9 +2,20 @@
 # Installs what clipstream needs on a fresh Debian/Ubuntu machine, then the npm dependencies and
 # the build. Idempotent: a second run only checks. Used by the README's quick start and by CI.
 #
-#   scripts/setup.sh            system packages (ffmpeg), npm ci, build, Kafka jars for the tests
-#   SETUP_SKIP_KAFKA=1 ...      skip fetching Kafka (enough for `clipstream run`)
+#   scripts/setup.sh            what clipstream itself needs: ffmpeg, npm ci, build
+#   scripts/setup.sh --tests    the same, plus what only the tests need (Java + Maven and the
+#                               Kafka jars for the test broker)
 set -euo pipefail
+tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) tests=1 ;;
+    *)
+      printf 'setup: unknown option %s (usage: scripts/setup.sh [--tests])\n' "$arg" >&2
+      exit 2
+      ;;
+  esac
+done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -36,7 +47,7 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
   apt_install ffmpeg
 fi
 
-if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
+if [[ $tests == 1 ]]; then
   # The tests run a real Kafka broker fetched through Maven: Java 17+ and Maven.
   command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
   command -v mvn >/dev/null 2>&1 || apt_install maven
@@ -47,7 +58,7 @@ npm ci --no-audit --no-fund --loglevel=error
 log "building"
 npm run --silent build
 
-if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
+if [[ $tests == 1 ]]; then
   log "fetching Kafka for the integration tests (cached after the first time)"
   scripts/kafka.sh fetch
 fi
