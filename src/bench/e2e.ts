@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
-import type { Sampling } from '../frames/index.js';
+import type { ResolvedSampling } from '../frames/index.js';
 import { silentLogger } from '../log.js';
 import type { FrameTrack, MatchOptions } from '../match/index.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
@@ -42,7 +42,7 @@ export interface EndToEndResult {
 export interface EndToEndSetup {
   readonly embedder: Embedder;
   readonly path: string;
-  readonly sampling: Sampling;
+  readonly sampling: ResolvedSampling;
   readonly queries: readonly string[];
   readonly captions: readonly string[];
   readonly match: MatchOptions;

@@ -8,7 +8,7 @@ import { Publisher, buildEvent, createKafka } from '../ingest/index.js';
 import { createLogger, silentLogger } from '../log.js';
 import { SPAN, setupTelemetry, traceHeaders, tracer } from '../telemetry/index.js';
 import type { Telemetry } from '../telemetry/index.js';
-import { parse, positiveNumber } from './common.js';
+import { parse, samplingFlags } from './common.js';
 
 const OPTIONS = {
   id: { type: 'string' },
@@ -54,16 +54,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
     );
   }
   const uri = toUri(positionals[0] as string);
-  const fps = positiveNumber(values.fps, '--fps');
-  const strategy = values.sampling ?? (fps !== undefined ? 'fps' : undefined);
-  if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_ARGUMENT',
-      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
-    );
-  }
-  if (fps !== undefined && strategy !== 'fps')
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
+  const sampling = samplingFlags(values.fps, values.sampling);
   const config = loadConfig({
     brokers: values.brokers,
     inputTopic: values.topic,
@@ -79,14 +70,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
       uri,
       queries: (values.query ?? []).map((text, i) => ({ id: `q${i + 1}`, text })),
       captions: values.caption ?? [],
-      ...(strategy
-        ? {
-            sampling: {
-              strategy: strategy as 'fps' | 'keyframes' | 'scene',
-              ...(fps !== undefined ? { fps } : {}),
-            },
-          }
-        : {}),
+      ...(sampling ? { sampling } : {}),
     });
   } catch (err) {
     // Same checks as the worker's, reported as what they are: a bad argument here.

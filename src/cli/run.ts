@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadConfig, matchOptionsOf } from '../config.js';
 import { ClipstreamError } from '../errors.js';
-import type { Sampling } from '../frames/index.js';
+import { DEFAULT_SAMPLING, parseSampling } from '../frames/index.js';
 import { createLogger } from '../log.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
-import { parse, positiveNumber, readLines } from './common.js';
+import { parse, readLines, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
 
@@ -27,26 +27,6 @@ export const RUN_USAGE = `Usage: clipstream run <video-path-or-url> [--query TEX
 Runs the whole pipeline on one video without Kafka and prints one result document.
 `;
 
-const DEFAULT_FPS = 1;
-const SCENE_DEFAULTS = { threshold: 0.3, minSpacingSec: 0.5 };
-
-export function samplingFrom(fps: number | undefined, strategy: string | undefined): Sampling {
-  if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_ARGUMENT',
-      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
-    );
-  }
-  if (fps !== undefined && strategy !== undefined && strategy !== 'fps') {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
-  }
-  if (fps !== undefined && fps > 120)
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps must be at most 120');
-  if (strategy === 'keyframes') return { strategy: 'keyframes' };
-  if (strategy === 'scene') return { strategy: 'scene', ...SCENE_DEFAULTS };
-  return { strategy: 'fps', fps: fps ?? DEFAULT_FPS };
-}
-
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
   if (values.help) {
@@ -67,7 +47,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       `--format must be json, vtt or table, got '${format}'`,
     );
   }
-  const sampling = samplingFrom(positiveNumber(values.fps, '--fps'), values.sampling);
+  const sampling = parseSampling(samplingFlags(values.fps, values.sampling) ?? DEFAULT_SAMPLING);
   const queryTexts = [...(values.query ?? [])];
   if (values['queries-file']) queryTexts.push(...(await readLines(values['queries-file'], 'queries file')));
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
