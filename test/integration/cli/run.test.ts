@@ -213,4 +213,20 @@ describe('clipstream model verify', () => {
     );
     assert.match(errorLine(await clipstream(['model', 'check', TINY_PACK])), /CLIPSTREAM_BAD_ARGUMENT/);
   });
+
+  it('a malformed matching.calibration fails model verify and run at start-up, naming the field', async () => {
+    const badCal = join(dir, 'bad-calibration');
+    await cp(TINY_PACK, badCal, { recursive: true });
+    const m = JSON.parse(await readFile(join(badCal, 'model.json'), 'utf8'));
+    m.matching = { calibration: { sentence: { scale: 10, bias: -2 }, word: { scale: 0, bias: 0 } } };
+    await writeFile(join(badCal, 'model.json'), JSON.stringify(m));
+    assert.match(
+      errorLine(await clipstream(['model', 'verify', badCal])),
+      /CLIPSTREAM_MODEL_INVALID: .*matching\.calibration\.word\.scale/,
+    );
+    assert.match(
+      errorLine(await clipstream(['run', join(dir, 'never-read.mp4'), '--model', badCal])),
+      /CLIPSTREAM_MODEL_INVALID: .*matching\.calibration/,
+    );
+  });
 });
