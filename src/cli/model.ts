@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { Embedder, loadModelPack } from '../embed/index.js';
+import { Embedder, embedderOptions, loadModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parse } from './common.js';
@@ -32,11 +32,10 @@ export async function modelCommand(argv: string[]): Promise<number> {
   const m = pack.manifest;
   const embedder = await Embedder.open(
     pack,
-    {
-      runtime: { device: config.device, intraOpThreads: config.threads, cudaDeviceId: 0 },
-      batch: { maxBatch: 4, maxWaitMs: 1, maxQueued: 4 },
-      textCacheSize: 16,
-    },
+    embedderOptions(
+      { device: config.device, threads: config.threads, batchSize: 4, batchWaitMs: 1, textCacheSize: 16 },
+      { maxQueued: 4 },
+    ),
     log,
   );
   try {

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { loadConfig, matchOptionsOf } from '../config.js';
+import { loadConfig } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import { DEFAULT_SAMPLING, parseSampling } from '../frames/index.js';
 import { createLogger } from '../log.js';
-import { calibrationFor, processVideo } from '../pipeline/index.js';
+import { contextFromConfig, processVideo } from '../pipeline/index.js';
 import { parse, readLines, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
@@ -54,16 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
 
-  const embedder = await openRuntime(
-    {
-      model: config.model,
-      device: config.device,
-      threads: config.threads,
-      batchSize: config.batchSize,
-      batchWaitMs: config.batchWaitMs,
-    },
-    log,
-  );
+  const embedder = await openRuntime(config, log);
   const abort = new AbortController();
   const onSignal = () => abort.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'interrupted'));
   process.once('SIGINT', onSignal);
@@ -83,19 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         captions,
         sampling,
       },
-      {
-        embedder,
-        policy: {
-          allowPrivateNetworks: config.allowPrivateNetworks,
-          ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}),
-        },
-        limits: { timeoutMs: config.decodeTimeoutSec * 1000 },
-        match: matchOptionsOf(config),
-        calibration: calibrationFor(embedder.pack.manifest),
-        log,
-        framesInFlight: config.maxFramesInFlight,
-        ...(progress ? { onProgress: progress } : {}),
-      },
+      contextFromConfig(config, embedder, log, progress ? { onProgress: progress } : {}),
       abort.signal,
     );
     if (progress) process.stderr.write('\r\x1b[K');

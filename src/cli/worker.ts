@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { ClipstreamError, formatError } from '../errors.js';
 import type { Embedder } from '../embed/index.js';
-import { Worker } from '../ingest/index.js';
+import { Worker, ingestOptionsOf } from '../ingest/index.js';
 import { createLogger } from '../log.js';
+import { contextFromConfig } from '../pipeline/index.js';
 import { createInstruments, setupTelemetry, startHealthServer } from '../telemetry/index.js';
 import type { HealthServer, Telemetry } from '../telemetry/index.js';
 import { parse } from './common.js';
@@ -103,14 +104,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       log.info('serving /healthz, /readyz and /metrics', { port: health.port });
     }
     const opening = openRuntime(
-      {
-        model: config.model,
-        device: config.device,
-        threads: config.threads,
-        batchSize: config.batchSize,
-        batchWaitMs: config.batchWaitMs,
-        onImageBatch: (size, ms) => instruments.onImageBatch(size, ms),
-      },
+      { ...config, onImageBatch: (size, ms) => instruments.onImageBatch(size, ms) },
       log,
     );
     embedder = await Promise.race([opening, stopped.then(() => undefined)]);
@@ -119,7 +113,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       embedder = await opening.catch(() => undefined);
     } else {
       worker = new Worker({
-        config,
+        config: ingestOptionsOf(config),
+        context: contextFromConfig(config, embedder, log),
         embedder,
         log,
         instruments,

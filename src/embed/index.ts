@@ -2,6 +2,8 @@ export { loadModelPack } from './pack.js';
 export type { ModelPack } from './pack.js';
 export type { Manifest } from './manifest.js';
 export { Embedder, DEFAULT_BATCH } from './embedder.js';
+export { EmbedOptionsSchema, embedderOptions } from './options.js';
+export type { EmbedderExtras, EmbedOptions, EmbedOptionsInput } from './options.js';
 export type { BatchOptions, EmbedderOptions, EmbedderStats, TextEmbedding } from './embedder.js';
 export { DEFAULT_RUNTIME } from './sessions.js';
 export type { Device, Provider, RuntimeOptions } from './sessions.js';

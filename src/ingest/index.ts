@@ -1,4 +1,6 @@
 export { Worker } from './worker.js';
+export { IngestOptionsSchema, SECRET_FIELDS, ingestOptionsOf } from './options.js';
+export type { IngestOptions, IngestOptionsInput } from './options.js';
 export type { WorkerOptions, WorkerStats } from './worker.js';
 export {
   VIDEO_EVENT_SCHEMA,

@@ -3,3 +3,5 @@ export type { PipelineContext, QuerySpec, VideoRequest, VideoOutcome } from './p
 export { ResultDocumentSchema, RESULT_SCHEMA, computeResultId, canonicalJson } from './result.js';
 export type { ResultDocument } from './result.js';
 export { calibrationFor, DEFAULT_CENTRE } from './calibration.js';
+export { contextFromConfig } from './context.js';
+export type { ContextSettings } from './context.js';
