@@ -1,5 +1,5 @@
 export { Worker } from './worker.js';
-export { IngestOptionsSchema, SECRET_FIELDS, ingestOptionsOf } from './options.js';
+export { IngestOptionsSchema, ingestOptionsOf } from './options.js';
 export type { IngestOptions, IngestOptionsInput } from './options.js';
 export type { WorkerOptions, WorkerStats } from './worker.js';
 export {

@@ -69,15 +69,12 @@ export const IngestOptionsSchema = z.object({
   /** SASL mechanism; needs saslUsername and saslPassword. */
   saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   saslUsername: z.string().optional(),
-  /** Secret: redacted from logs (log.ts). */
-  saslPassword: z.string().optional(),
+  /** Secret: marked so, and redacted from every log line (log.ts SECRET_KEYS). */
+  saslPassword: z.string().optional().meta({ secret: true }),
 });
 
 export type IngestOptions = z.output<typeof IngestOptionsSchema>;
 export type IngestOptionsInput = z.input<typeof IngestOptionsSchema>;
-
-/** Fields of a configuration that hold secrets: never logged (log.ts redacts them). */
-export const SECRET_FIELDS = ['saslPassword'] as const;
 
 /** The ingest options of a composed configuration (the other stages' fields left out). */
 export function ingestOptionsOf(c: Readonly<IngestOptions>): Readonly<IngestOptions> {
