@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderVideo } from '../../../eval/shapes/render.js';
 import { randomVideoSpec } from '../../../eval/shapes/world.js';
-import { ResultDocumentSchema } from '../../../src/pipeline/index.js';
+import { ResultDocumentSchema } from '../../../src/pipeline/result.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 import { TINY_PACK, clipstream, errorLine } from '../../helpers/cli.js';
 import { makeAudioOnly, makeNotMedia, makeTempDir, removeTempDir } from '../../helpers/media.js';

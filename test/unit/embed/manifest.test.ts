@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadModelPack } from '../../../src/embed/index.js';
 import { ClipstreamError } from '../../../src/errors.js';
-import { DEFAULT_CENTRE, calibrationFor } from '../../../src/pipeline/index.js';
+import { calibrationFor } from '../../../src/pipeline/index.js';
+import { DEFAULT_CENTRE } from '../../../src/pipeline/calibration.js';
 
 const BUNDLED = fileURLToPath(new URL('../../../../models/shapes-v1', import.meta.url));
 
