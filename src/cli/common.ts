@@ -47,7 +47,10 @@ const STRATEGIES: readonly string[] = samplingSchema.options.map((o) => o.shape.
  * sampling schema; undefined when neither flag is given. `--fps` alone means `--sampling fps`.
  * Defaults are left for the schema to fill in, so a published event stays as sparse as typed.
  */
-export function samplingFlags(fpsFlag: string | undefined, strategy: string | undefined): Sampling | undefined {
+export function samplingFlags(
+  fpsFlag: string | undefined,
+  strategy: string | undefined,
+): Sampling | undefined {
   const fps = positiveNumber(fpsFlag, '--fps');
   if (strategy !== undefined && !STRATEGIES.includes(strategy)) {
     throw new ClipstreamError(

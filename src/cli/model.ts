@@ -3,11 +3,9 @@ import { Embedder, embedderOptions, loadModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parse } from './common.js';
+import { MODEL, usage } from './flags.js';
 
-export const MODEL_USAGE = `Usage: clipstream model verify <dir>
-Loads a model pack, checks its manifest, checksums and graphs, runs a dummy batch through both
-encoders and checks shapes and normalisation.
-`;
+export const MODEL_USAGE = usage(MODEL);
 
 function norm(v: Float32Array, off: number, D: number): number {
   let s = 0;
@@ -16,7 +14,7 @@ function norm(v: Float32Array, off: number, D: number): number {
 }
 
 export async function modelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parse(argv, MODEL.flags);
   if (values.help) {
     process.stdout.write(MODEL_USAGE);
     return 0;

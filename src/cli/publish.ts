@@ -9,23 +9,11 @@ import { createLogger, silentLogger } from '../log.js';
 import { SPAN, setupTelemetry, traceHeaders, tracer } from '../telemetry/index.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { parse, samplingFlags } from './common.js';
+import { PUBLISH, usage } from './flags.js';
 
-const OPTIONS = {
-  id: { type: 'string' },
-  query: { type: 'string', multiple: true },
-  caption: { type: 'string', multiple: true },
-  fps: { type: 'string' },
-  sampling: { type: 'string' },
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = PUBLISH.flags;
 
-export const PUBLISH_USAGE = `Usage: clipstream publish <uri> [--id VIDEO_ID] [--query TEXT]... [--caption TEXT]...
-                          [--fps N | --sampling fps|keyframes|scene] [--brokers ...] [--topic T]
-Publishes one clipstream.video.v1 event (keyed by its video id) and prints the video id.
-The default id is a hash of the URI. An absolute path is sent as a file:// URI.
-`;
+export const PUBLISH_USAGE = usage(PUBLISH);
 
 /** The default video id: the same URI always gets the same id. */
 export function defaultVideoId(uri: string): string {

@@ -8,24 +8,11 @@ import { contextFromConfig, processVideo } from '../pipeline/index.js';
 import { parse, readLines, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
+import { RUN, usage } from './flags.js';
 
-const OPTIONS = {
-  query: { type: 'string', multiple: true },
-  'queries-file': { type: 'string' },
-  'captions-file': { type: 'string' },
-  model: { type: 'string' },
-  fps: { type: 'string' },
-  sampling: { type: 'string' },
-  format: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = RUN.flags;
 
-export const RUN_USAGE = `Usage: clipstream run <video-path-or-url> [--query TEXT]... [--queries-file F] [--captions-file F]
-                      [--model DIR] [--fps N | --sampling fps|keyframes|scene] [--format json|vtt|table]
-                      [--out FILE]
-Runs the whole pipeline on one video without Kafka and prints one result document.
-`;
+export const RUN_USAGE = usage(RUN);
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);

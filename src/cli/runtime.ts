@@ -18,7 +18,13 @@ export async function openRuntime(s: RuntimeSettings, log: Logger): Promise<Embe
   return Embedder.open(
     pack,
     embedderOptions(
-      { device: embed.device, threads: embed.threads, batchSize: embed.batchSize, batchWaitMs: embed.batchWaitMs, textCacheSize: embed.textCacheSize },
+      {
+        device: embed.device,
+        threads: embed.threads,
+        batchSize: embed.batchSize,
+        batchWaitMs: embed.batchWaitMs,
+        textCacheSize: embed.textCacheSize,
+      },
       { ...(maxQueued !== undefined ? { maxQueued } : {}), ...(onImageBatch ? { onImageBatch } : {}) },
     ),
     log,

@@ -9,23 +9,11 @@ import { createInstruments, setupTelemetry, startHealthServer } from '../telemet
 import type { HealthServer, Telemetry } from '../telemetry/index.js';
 import { parse } from './common.js';
 import { openRuntime } from './runtime.js';
+import { WORKER, usage } from './flags.js';
 
-const OPTIONS = {
-  brokers: { type: 'string' },
-  'input-topic': { type: 'string' },
-  'output-topic': { type: 'string' },
-  'dlq-topic': { type: 'string' },
-  'queries-topic': { type: 'string' },
-  group: { type: 'string' },
-  model: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = WORKER.flags;
 
-export const WORKER_USAGE = `Usage: clipstream worker [--brokers host:port,...] [--input-topic T] [--output-topic T]
-                         [--dlq-topic T] [--queries-topic T] [--group G] [--model DIR]
-Consumes video events in a consumer group and publishes one result document per video.
-Every setting also has an environment variable (docs/worker.md); flags win.
-`;
+export const WORKER_USAGE = usage(WORKER);
 
 /** Exit code of a worker stopped by SIGTERM/SIGINT after a clean shutdown. */
 const EXIT_OK = 0;
