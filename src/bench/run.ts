@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Embedder, embedderOptions, loadModelPack } from '../embed/index.js';
+import { Embedder, embedderOptions as stageEmbedderOptions, loadModelPack } from '../embed/index.js';
 import type { EmbedderOptions, ModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { checkFfmpeg } from '../frames/index.js';
@@ -41,8 +41,13 @@ export interface BenchHooks {
   readonly kept?: (dir: string) => void;
 }
 
-function benchEmbedderOptions(o: BenchOptions): EmbedderOptions {
-  return embedderOptions({ device: o.device, threads: o.threads, batchSize: o.batchSize, batchWaitMs: o.batchWaitMs });
+function embedderOptions(o: BenchOptions): EmbedderOptions {
+  return stageEmbedderOptions({
+    device: o.device,
+    threads: o.threads,
+    batchSize: o.batchSize,
+    batchWaitMs: o.batchWaitMs,
+  });
 }
 
 /** Size of the MatMul probes taken next to each embed figure. */
@@ -91,7 +96,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     check();
 
     step('loading the model');
-    const embedder = await Embedder.open(pack, benchEmbedderOptions(o), silentLogger);
+    const embedder = await Embedder.open(pack, embedderOptions(o), silentLogger);
     cleanups.push(() => embedder.close());
     const provider = embedder.provider;
     const flopsPerFrame = model.gflopPerFrame === null ? null : model.gflopPerFrame * 1e9;
@@ -190,7 +195,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     let int8EndToEnd: EndToEndResult | undefined;
     if (packs?.int8Dir) {
       step('int8 model');
-      const q = await Embedder.open(await loadModelPack(packs.int8Dir), benchEmbedderOptions(o), silentLogger);
+      const q = await Embedder.open(await loadModelPack(packs.int8Dir), embedderOptions(o), silentLogger);
       try {
         embedInt8 = await embedStage(q, frames, plan.embedBatches, flopsPerFrame, plan.embedRepeat, (b) =>
           step(`embed int8, batch ${b}`),

@@ -24,7 +24,6 @@ export const EVENT_LIMITS = Object.freeze({
   maxFps: MAX_SAMPLING_FPS,
 });
 
-
 const id = z.string().min(1).max(EVENT_LIMITS.maxIdLength);
 // Text content is checked separately (checkText) so that text problems get CLIPSTREAM_BAD_TEXT.
 const text = z.string();

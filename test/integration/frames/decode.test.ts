@@ -6,7 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isClipstreamError } from '../../../src/errors.js';
-import { type DecodeOptions, type Frame, type ProbeInfo, type ResolvedSource, checkFfmpeg, decodeFrames, probe, resolveSource } from '../../../src/frames/index.js';
+import {
+  type DecodeOptions,
+  type Frame,
+  type ProbeInfo,
+  type ResolvedSource,
+  checkFfmpeg,
+  decodeFrames,
+  probe,
+  resolveSource,
+} from '../../../src/frames/index.js';
 import {
   bytesWritten,
   expectedFpsSelection,

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EMBEDDINGS_SCHEMA, decodeEmbeddings, embeddingChunks, framesPerChunk } from '../../../src/ingest/embeddings.js';
+import {
+  EMBEDDINGS_SCHEMA,
+  decodeEmbeddings,
+  embeddingChunks,
+  framesPerChunk,
+} from '../../../src/ingest/embeddings.js';
 import type { FrameTrack } from '../../../src/match/index.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 

@@ -7,7 +7,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ClipstreamError } from '../../../src/errors.js';
-import { SPAN, createTrace, extractContext, startVideoSpan, traceHeaders } from '../../../src/telemetry/index.js';
+import {
+  SPAN,
+  createTrace,
+  extractContext,
+  startVideoSpan,
+  traceHeaders,
+} from '../../../src/telemetry/index.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
