@@ -1,95 +1,90 @@
 import { z } from 'zod';
+import { EmbedOptionsSchema } from './embed/options.js';
 import { ClipstreamError } from './errors.js';
-import { DEFAULT_MATCH_OPTIONS } from './match/index.js';
+import { IngestOptionsSchema } from './ingest/options.js';
+import { DEFAULT_MATCH_OPTIONS, MatchOptionsSchema } from './match/index.js';
 import type { MatchOptions } from './match/index.js';
 
 /**
  * Process configuration (design.md 3.4): flags override environment variables, which override
- * these defaults. Parsed once at start-up; a bad value stops the process with one line naming
- * the setting.
+ * the defaults. Composed from the stages' own schemas (ingest/options.ts, embed/options.ts,
+ * match/options.ts), which hold every range, default and unit; this file only says how a
+ * setting is spelled in the environment and reads strings from there. Parsed once at start-up;
+ * a bad value stops the process with one line naming the setting.
  */
-const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-export const ConfigSchema = z.object({
-  /** Kafka bootstrap servers, comma separated host:port. Default 127.0.0.1:9092. */
-  brokers: z
-    .string()
-    .default('127.0.0.1:9092')
-    .transform((s) =>
-      s
+const toBool = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  return v;
+};
+const toNumber = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v);
+const toList = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
         .split(',')
         .map((b) => b.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')).min(1)),
-  inputTopic: z.string().min(1).max(249).default('clipstream.videos'),
-  outputTopic: z.string().min(1).max(249).default('clipstream.results'),
-  dlqTopic: z.string().min(1).max(249).default('clipstream.videos.dlq'),
-  queriesTopic: z.string().min(1).max(249).default('clipstream.queries'),
-  embeddingsTopic: z.string().min(1).max(249).default('clipstream.embeddings'),
-  /** Publish frame embeddings to the embeddings topic. Default false. */
-  publishEmbeddings: bool.default(false),
-  group: z.string().min(1).max(255).default('clipstream'),
-  clientId: z.string().min(1).max(255).default('clipstream'),
-  /** Model pack folder; default: the bundled pack. */
-  model: z.string().min(1).optional(),
-  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  /** ONNX Runtime intra-op threads (0 = one per core). */
-  threads: intFrom(0, 1024).default(0),
-  /** The only folder file:// sources may be read from; unset = file:// refused in the worker. */
-  mediaRoot: z.string().min(1).optional(),
-  allowPrivateNetworks: bool.default(false),
-  /** Create missing topics at start-up. */
-  createTopics: bool.default(true),
-  topicPartitions: intFrom(1, 10000).default(6),
-  topicReplication: intFrom(1, 100).default(1),
-  /** Most videos processed at once by one worker. */
-  maxVideosInFlight: intFrom(1, 256).default(2),
-  /** Most frames of one video between the decoder and the encoder. */
-  maxFramesInFlight: intFrom(1, 4096).default(32),
-  batchSize: intFrom(1, 1024).default(16),
-  batchWaitMs: intFrom(0, 10000).default(10),
-  /** Attempts for a retryable fault before the event goes to the DLQ. */
-  maxAttempts: intFrom(1, 100).default(5),
-  /** First retry delay in milliseconds; doubles per attempt, with jitter. Default 1000. */
-  retryBackoffMs: intFrom(1, 600_000).default(1000),
-  /** Longest retry delay in milliseconds. Default 30000. */
-  retryBackoffMaxMs: intFrom(1, 3_600_000).default(30_000),
-  /** On SIGTERM/SIGINT, how long in-flight videos may run on before they are aborted, in ms. Default 10000. */
-  shutdownGraceMs: intFrom(0, 600_000).default(10_000),
-  /** Largest message the worker publishes, in bytes (keep below the broker's message.max.bytes). Default 1000000. */
-  maxMessageBytes: intFrom(10_000, 100_000_000).default(1_000_000),
-  /** Per-video decode limit, in seconds (ffmpeg is killed past it). */
-  decodeTimeoutSec: intFrom(1, 86400).default(600),
+        .filter(Boolean)
+    : v;
+/** A stage's numeric field, read from a string too. */
+const num = <T extends z.ZodType>(s: T) => z.preprocess(toNumber, s);
+/** A stage's boolean field, read from true/false, 1/0, yes/no too. */
+const flag = <T extends z.ZodType>(s: T) => z.preprocess(toBool, s);
+/** A matcher threshold: unset = the matcher's default. */
+const matchOverride = <T extends z.ZodType>(s: z.ZodDefault<T>) => num(s.unwrap()).optional();
+
+const ingest = IngestOptionsSchema.shape;
+const embed = EmbedOptionsSchema.shape;
+const match = MatchOptionsSchema.shape;
+
+export const ConfigSchema = z.object({
+  brokers: z.preprocess(toList, ingest.brokers),
+  inputTopic: ingest.inputTopic,
+  outputTopic: ingest.outputTopic,
+  dlqTopic: ingest.dlqTopic,
+  queriesTopic: ingest.queriesTopic,
+  embeddingsTopic: ingest.embeddingsTopic,
+  publishEmbeddings: flag(ingest.publishEmbeddings),
+  group: ingest.group,
+  clientId: ingest.clientId,
+  model: embed.model,
+  device: embed.device,
+  threads: num(embed.threads),
+  mediaRoot: ingest.mediaRoot,
+  allowPrivateNetworks: flag(ingest.allowPrivateNetworks),
+  createTopics: flag(ingest.createTopics),
+  topicPartitions: num(ingest.topicPartitions),
+  topicReplication: num(ingest.topicReplication),
+  maxVideosInFlight: num(ingest.maxVideosInFlight),
+  maxFramesInFlight: num(ingest.maxFramesInFlight),
+  batchSize: num(embed.batchSize),
+  batchWaitMs: num(embed.batchWaitMs),
+  maxAttempts: num(ingest.maxAttempts),
+  retryBackoffMs: num(ingest.retryBackoffMs),
+  retryBackoffMaxMs: num(ingest.retryBackoffMaxMs),
+  shutdownGraceMs: num(ingest.shutdownGraceMs),
+  maxMessageBytes: num(ingest.maxMessageBytes),
+  decodeTimeoutSec: num(ingest.decodeTimeoutSec),
   // Matching thresholds (docs/matching.md); unset = the defaults of src/match/options.ts.
-  /** Smoothed probability a frame needs to be part of a moment, 0..1. */
-  momentThreshold: z.coerce.number().min(0).max(1).optional(),
-  /** Video-level score a query needs for `matched`, 0..1. */
-  matchThreshold: z.coerce.number().min(0).max(1).optional(),
-  /** Temporal smoothing window, seconds. */
-  smoothingSec: z.coerce.number().min(0).max(60).optional(),
-  /** Gaps shorter than this between moments are merged, seconds. */
-  mergeGapSec: z.coerce.number().min(0).max(600).optional(),
-  /** Moments shorter than this are dropped, seconds. */
-  minMomentSec: z.coerce.number().min(0).max(600).optional(),
-  /** Weight of word-level against sentence-level evidence, 0..1. */
-  wordWeight: z.coerce.number().min(0).max(1).optional(),
-  /** Cost of changing caption between consecutive frames (log-probability units). */
-  captionSwitchPenalty: z.coerce.number().min(0).max(100).optional(),
-  /** HTTP port for /healthz, /readyz and /metrics; 0 disables. */
-  httpPort: intFrom(0, 65535).default(9464),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  momentThreshold: matchOverride(match.momentThreshold),
+  matchThreshold: matchOverride(match.matchThreshold),
+  smoothingSec: matchOverride(match.smoothingSec),
+  mergeGapSec: matchOverride(match.mergeGapSec),
+  minMomentSec: matchOverride(match.minMomentSec),
+  wordWeight: matchOverride(match.wordWeight),
+  captionSwitchPenalty: matchOverride(match.captionSwitchPenalty),
+  /** HTTP port for /healthz, /readyz and /metrics; 0 disables. @defaultValue 9464 */
+  httpPort: num(z.number().int().min(0).max(65535).default(9464)),
+  logLevel: ingest.logLevel,
+  /** `json`: one JSON object per line (the worker); `text`: short human lines. @defaultValue 'json' */
   logFormat: z.enum(['json', 'text']).default('json'),
   // Kafka security for real clusters
-  ssl: bool.default(false),
-  sslCaFile: z.string().optional(),
-  sslRejectUnauthorized: bool.default(true),
-  saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  saslUsername: z.string().optional(),
-  saslPassword: z.string().optional(),
+  ssl: flag(ingest.ssl),
+  sslCaFile: ingest.sslCaFile,
+  sslRejectUnauthorized: flag(ingest.sslRejectUnauthorized),
+  saslMechanism: ingest.saslMechanism,
+  saslUsername: ingest.saslUsername,
+  saslPassword: ingest.saslPassword,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -179,8 +174,11 @@ export function loadConfig(
   return Object.freeze(c);
 }
 
+/** The matcher thresholds a configuration may override (unset = the matcher's default). */
+export type MatchOverrides = Partial<Pick<Config, (typeof MATCH_KEYS)[number]>>;
+
 /** The matching settings of a configuration: its overrides over the matcher's defaults. */
-export function matchOptionsOf(c: Readonly<Config>): MatchOptions {
+export function matchOptionsOf(c: Readonly<MatchOverrides>): MatchOptions {
   const picked: Partial<MatchOptions> = {};
   for (const k of MATCH_KEYS) {
     const v = c[k];

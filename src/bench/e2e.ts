@@ -5,10 +5,11 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
-import type { Sampling } from '../frames/index.js';
+import type { ResolvedSampling } from '../frames/index.js';
 import { silentLogger } from '../log.js';
 import type { FrameTrack, MatchOptions } from '../match/index.js';
-import { calibrationFor, processVideo } from '../pipeline/index.js';
+import { loadConfig } from '../config.js';
+import { contextFromConfig, processVideo } from '../pipeline/index.js';
 import { perSecond, timed } from './measure.js';
 
 export interface EndToEndResult {
@@ -42,7 +43,7 @@ export interface EndToEndResult {
 export interface EndToEndSetup {
   readonly embedder: Embedder;
   readonly path: string;
-  readonly sampling: Sampling;
+  readonly sampling: ResolvedSampling;
   readonly queries: readonly string[];
   readonly captions: readonly string[];
   readonly match: MatchOptions;
@@ -59,14 +60,9 @@ export async function endToEnd(
   // Text embeddings are computed once per query and cached; warm the cache so that the timed
   // runs measure the frame path, as a long-running worker sees it.
   await s.embedder.embedTexts([...s.queries, ...s.captions]);
-  const ctx = {
-    embedder: s.embedder,
-    policy: { allowPrivateNetworks: false },
-    match: s.match,
-    calibration: calibrationFor(s.embedder.pack.manifest),
-    log: silentLogger,
-    framesInFlight: s.framesInFlight,
-  };
+  // The defaults of a worker with no environment: no media root, no private networks.
+  const config = loadConfig({ maxFramesInFlight: s.framesInFlight }, {});
+  const ctx = contextFromConfig(config, s.embedder, silentLogger, { match: s.match });
   const before = { ...s.embedder.stats };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();

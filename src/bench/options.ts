@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
-import type { Sampling } from '../frames/index.js';
+import type { ResolvedSampling, Sampling } from '../frames/index.js';
 import type { RepeatOptions } from './measure.js';
 import type { VideoSpec } from './video.js';
 
@@ -58,7 +58,7 @@ export function parseBenchOptions(input: z.input<typeof BenchOptionsSchema>): Re
 export interface BenchPlan {
   readonly video: VideoSpec;
   /** sampling of the end-to-end and reference runs (and the first decode figure) */
-  readonly sampling: Sampling & { strategy: 'fps' };
+  readonly sampling: ResolvedSampling & { strategy: 'fps' };
   readonly decodeSamplings: readonly Sampling[];
   readonly decodeRuns: number;
   readonly matmulSizes: readonly number[];

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Embedder, loadModelPack } from '../embed/index.js';
+import { Embedder, embedderOptions as stageEmbedderOptions, loadModelPack } from '../embed/index.js';
 import type { EmbedderOptions, ModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { checkFfmpeg } from '../frames/index.js';
@@ -42,15 +42,12 @@ export interface BenchHooks {
 }
 
 function embedderOptions(o: BenchOptions): EmbedderOptions {
-  return {
-    runtime: { device: o.device, intraOpThreads: o.threads, cudaDeviceId: 0 },
-    batch: {
-      maxBatch: o.batchSize,
-      maxWaitMs: o.batchWaitMs,
-      maxQueued: Math.max(o.batchSize, o.batchSize * 4),
-    },
-    textCacheSize: 4096,
-  };
+  return stageEmbedderOptions({
+    device: o.device,
+    threads: o.threads,
+    batchSize: o.batchSize,
+    batchWaitMs: o.batchWaitMs,
+  });
 }
 
 /** Size of the MatMul probes taken next to each embed figure. */

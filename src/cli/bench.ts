@@ -2,35 +2,11 @@ import { loadConfig } from '../config.js';
 import { parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
 import { ClipstreamError } from '../errors.js';
 import { parse, positiveNumber } from './common.js';
+import { BENCH, usage } from './flags.js';
 
-const OPTIONS = {
-  json: { type: 'boolean' },
-  quick: { type: 'boolean' },
-  model: { type: 'string' },
-  int8: { type: 'boolean' },
-  seed: { type: 'string' },
-  'gflop-per-frame': { type: 'string' },
-  keep: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = BENCH.flags;
 
-export const BENCH_USAGE = `Usage: clipstream bench [--json] [--quick] [--model DIR] [--int8] [--seed N]
-                        [--gflop-per-frame G] [--keep]
-Measures this machine in one run: the runtime's float32 MatMul peak, each stage alone (decode,
-embed, match), the pipeline end to end, and a straightforward reference pipeline, on a test
-video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (docs/performance.md).
-
-  --json               print one JSON document (clipstream.bench.v1) instead of the table
-  --quick              a short run: smaller video, fewer batch sizes and repetitions
-  --model DIR          bench this model pack instead of the generated model
-  --int8               also measure a dynamically quantised int8 variant of the generated model
-  --seed N             seed of the generated model's random weights (default 1)
-  --gflop-per-frame G  cost of a --model pack whose shape is not recognised (2 FLOP per multiply-add)
-  --keep               keep the scratch folder (model, video) and print where it is
-
-Runtime settings come from the environment as for the worker: CLIPSTREAM_DEVICE,
-CLIPSTREAM_THREADS, CLIPSTREAM_BATCH_SIZE, CLIPSTREAM_BATCH_WAIT_MS, CLIPSTREAM_MAX_FRAMES_IN_FLIGHT.
-`;
+export const BENCH_USAGE = usage(BENCH);
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, OPTIONS, false);

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { ClipstreamError } from '../errors.js';
+import { MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
+import type { Sampling } from '../frames/index.js';
 
 /** The bundled model pack, shipped with the package. */
 export const BUNDLED_MODEL = fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
@@ -36,4 +38,42 @@ export function positiveNumber(value: string | undefined, flag: string): number 
   if (!Number.isFinite(n) || n <= 0)
     throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `${flag} must be a positive number, got '${value}'`);
   return n;
+}
+
+const STRATEGIES: readonly string[] = samplingSchema.options.map((o) => o.shape.strategy.value);
+
+/**
+ * The sampling that `--fps N` and `--sampling S` ask for, checked against the frames stage's one
+ * sampling schema; undefined when neither flag is given. `--fps` alone means `--sampling fps`.
+ * Defaults are left for the schema to fill in, so a published event stays as sparse as typed.
+ */
+export function samplingFlags(
+  fpsFlag: string | undefined,
+  strategy: string | undefined,
+): Sampling | undefined {
+  const fps = positiveNumber(fpsFlag, '--fps');
+  if (strategy !== undefined && !STRATEGIES.includes(strategy)) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--sampling must be ${STRATEGIES.slice(0, -1).join(', ')} or ${STRATEGIES.at(-1)}, got '${strategy}'`,
+    );
+  }
+  if (fps !== undefined && strategy !== undefined && strategy !== 'fps') {
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
+  }
+  if (fps === undefined && strategy === undefined) return undefined;
+  const sampling = (
+    strategy === undefined || strategy === 'fps'
+      ? { strategy: 'fps', ...(fps !== undefined ? { fps } : {}) }
+      : { strategy }
+  ) as Sampling;
+  const r = samplingSchema.safeParse(sampling);
+  if (!r.success) {
+    const tooBig = r.error.issues.some((i) => i.code === 'too_big');
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      tooBig ? `--fps must be at most ${MAX_SAMPLING_FPS}` : `bad sampling: ${r.error.issues[0]?.message}`,
+    );
+  }
+  return sampling;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
+import { COMMANDS, synopsis } from './flags.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -8,15 +9,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 const USAGE = `clipstream ${pkg.version}: streaming video-text worker
 
 Usage:
-  clipstream run <video-path-or-url> [--query TEXT]... [--queries-file F] [--captions-file F]
-                 [--model DIR] [--fps N | --sampling fps|keyframes|scene] [--format json|vtt|table]
-                 [--out FILE]
-  clipstream worker   [--brokers host:port,...] [--input-topic T] [--output-topic T]
-                      [--dlq-topic T] [--group G] [--model DIR]
-  clipstream publish  <uri> [--id VIDEO_ID] [--query TEXT]... [--brokers ...] [--topic T]
-  clipstream results  [--follow] [--video VIDEO_ID] [--brokers ...] [--topic T]
-  clipstream bench    [--json]
-  clipstream model verify <dir>
+${COMMANDS.map((c) => synopsis(c, '  ')).join('\n')}
 
 Options:
   -h, --help     show this help

@@ -1,13 +1,11 @@
 import { loadConfig } from '../config.js';
-import { Embedder, loadModelPack } from '../embed/index.js';
+import { Embedder, embedderOptions, loadModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parse } from './common.js';
+import { MODEL, usage } from './flags.js';
 
-export const MODEL_USAGE = `Usage: clipstream model verify <dir>
-Loads a model pack, checks its manifest, checksums and graphs, runs a dummy batch through both
-encoders and checks shapes and normalisation.
-`;
+export const MODEL_USAGE = usage(MODEL);
 
 function norm(v: Float32Array, off: number, D: number): number {
   let s = 0;
@@ -16,7 +14,7 @@ function norm(v: Float32Array, off: number, D: number): number {
 }
 
 export async function modelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parse(argv, MODEL.flags);
   if (values.help) {
     process.stdout.write(MODEL_USAGE);
     return 0;
@@ -32,11 +30,10 @@ export async function modelCommand(argv: string[]): Promise<number> {
   const m = pack.manifest;
   const embedder = await Embedder.open(
     pack,
-    {
-      runtime: { device: config.device, intraOpThreads: config.threads, cudaDeviceId: 0 },
-      batch: { maxBatch: 4, maxWaitMs: 1, maxQueued: 4 },
-      textCacheSize: 16,
-    },
+    embedderOptions(
+      { device: config.device, threads: config.threads, batchSize: 4, batchWaitMs: 1, textCacheSize: 16 },
+      { maxQueued: 4 },
+    ),
     log,
   );
   try {

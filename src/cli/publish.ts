@@ -8,24 +8,12 @@ import { Publisher, buildEvent, createKafka } from '../ingest/index.js';
 import { createLogger, silentLogger } from '../log.js';
 import { SPAN, setupTelemetry, traceHeaders, tracer } from '../telemetry/index.js';
 import type { Telemetry } from '../telemetry/index.js';
-import { parse, positiveNumber } from './common.js';
+import { parse, samplingFlags } from './common.js';
+import { PUBLISH, usage } from './flags.js';
 
-const OPTIONS = {
-  id: { type: 'string' },
-  query: { type: 'string', multiple: true },
-  caption: { type: 'string', multiple: true },
-  fps: { type: 'string' },
-  sampling: { type: 'string' },
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = PUBLISH.flags;
 
-export const PUBLISH_USAGE = `Usage: clipstream publish <uri> [--id VIDEO_ID] [--query TEXT]... [--caption TEXT]...
-                          [--fps N | --sampling fps|keyframes|scene] [--brokers ...] [--topic T]
-Publishes one clipstream.video.v1 event (keyed by its video id) and prints the video id.
-The default id is a hash of the URI. An absolute path is sent as a file:// URI.
-`;
+export const PUBLISH_USAGE = usage(PUBLISH);
 
 /** The default video id: the same URI always gets the same id. */
 export function defaultVideoId(uri: string): string {
@@ -54,16 +42,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
     );
   }
   const uri = toUri(positionals[0] as string);
-  const fps = positiveNumber(values.fps, '--fps');
-  const strategy = values.sampling ?? (fps !== undefined ? 'fps' : undefined);
-  if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_ARGUMENT',
-      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
-    );
-  }
-  if (fps !== undefined && strategy !== 'fps')
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
+  const sampling = samplingFlags(values.fps, values.sampling);
   const config = loadConfig({
     brokers: values.brokers,
     inputTopic: values.topic,
@@ -79,14 +58,7 @@ export async function publishCommand(argv: string[]): Promise<number> {
       uri,
       queries: (values.query ?? []).map((text, i) => ({ id: `q${i + 1}`, text })),
       captions: values.caption ?? [],
-      ...(strategy
-        ? {
-            sampling: {
-              strategy: strategy as 'fps' | 'keyframes' | 'scene',
-              ...(fps !== undefined ? { fps } : {}),
-            },
-          }
-        : {}),
+      ...(sampling ? { sampling } : {}),
     });
   } catch (err) {
     // Same checks as the worker's, reported as what they are: a bad argument here.

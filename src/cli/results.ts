@@ -4,20 +4,11 @@ import { ClipstreamError } from '../errors.js';
 import { createKafka, retryKafka } from '../ingest/index.js';
 import { createLogger, silentLogger } from '../log.js';
 import { parse } from './common.js';
+import { RESULTS, usage } from './flags.js';
 
-const OPTIONS = {
-  follow: { type: 'boolean', short: 'f' },
-  video: { type: 'string' },
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = RESULTS.flags;
 
-export const RESULTS_USAGE = `Usage: clipstream results [--follow] [--video VIDEO_ID] [--brokers ...] [--topic T]
-Prints the result documents on the results topic as JSON lines, from the beginning. Without
---follow it stops at the end the topic had when it started; with --follow it waits for more
-until interrupted. --video keeps only that video's results. Nothing is committed.
-`;
+export const RESULTS_USAGE = usage(RESULTS);
 
 export async function resultsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);

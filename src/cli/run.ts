@@ -1,51 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { loadConfig, matchOptionsOf } from '../config.js';
+import { loadConfig } from '../config.js';
 import { ClipstreamError } from '../errors.js';
-import type { Sampling } from '../frames/index.js';
+import { DEFAULT_SAMPLING, parseSampling } from '../frames/index.js';
 import { createLogger } from '../log.js';
-import { calibrationFor, processVideo } from '../pipeline/index.js';
-import { parse, positiveNumber, readLines } from './common.js';
+import { contextFromConfig, processVideo } from '../pipeline/index.js';
+import { parse, readLines, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
+import { RUN, usage } from './flags.js';
 
-const OPTIONS = {
-  query: { type: 'string', multiple: true },
-  'queries-file': { type: 'string' },
-  'captions-file': { type: 'string' },
-  model: { type: 'string' },
-  fps: { type: 'string' },
-  sampling: { type: 'string' },
-  format: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = RUN.flags;
 
-export const RUN_USAGE = `Usage: clipstream run <video-path-or-url> [--query TEXT]... [--queries-file F] [--captions-file F]
-                      [--model DIR] [--fps N | --sampling fps|keyframes|scene] [--format json|vtt|table]
-                      [--out FILE]
-Runs the whole pipeline on one video without Kafka and prints one result document.
-`;
-
-const DEFAULT_FPS = 1;
-const SCENE_DEFAULTS = { threshold: 0.3, minSpacingSec: 0.5 };
-
-export function samplingFrom(fps: number | undefined, strategy: string | undefined): Sampling {
-  if (strategy !== undefined && !['fps', 'keyframes', 'scene'].includes(strategy)) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_ARGUMENT',
-      `--sampling must be fps, keyframes or scene, got '${strategy}'`,
-    );
-  }
-  if (fps !== undefined && strategy !== undefined && strategy !== 'fps') {
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps only goes with --sampling fps');
-  }
-  if (fps !== undefined && fps > 120)
-    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--fps must be at most 120');
-  if (strategy === 'keyframes') return { strategy: 'keyframes' };
-  if (strategy === 'scene') return { strategy: 'scene', ...SCENE_DEFAULTS };
-  return { strategy: 'fps', fps: fps ?? DEFAULT_FPS };
-}
+export const RUN_USAGE = usage(RUN);
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
@@ -67,23 +34,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       `--format must be json, vtt or table, got '${format}'`,
     );
   }
-  const sampling = samplingFrom(positiveNumber(values.fps, '--fps'), values.sampling);
+  const sampling = parseSampling(samplingFlags(values.fps, values.sampling) ?? DEFAULT_SAMPLING);
   const queryTexts = [...(values.query ?? [])];
   if (values['queries-file']) queryTexts.push(...(await readLines(values['queries-file'], 'queries file')));
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
 
-  const embedder = await openRuntime(
-    {
-      model: config.model,
-      device: config.device,
-      threads: config.threads,
-      batchSize: config.batchSize,
-      batchWaitMs: config.batchWaitMs,
-    },
-    log,
-  );
+  const embedder = await openRuntime(config, log);
   const abort = new AbortController();
   const onSignal = () => abort.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'interrupted'));
   process.once('SIGINT', onSignal);
@@ -103,19 +61,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         captions,
         sampling,
       },
-      {
-        embedder,
-        policy: {
-          allowPrivateNetworks: config.allowPrivateNetworks,
-          ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}),
-        },
-        limits: { timeoutMs: config.decodeTimeoutSec * 1000 },
-        match: matchOptionsOf(config),
-        calibration: calibrationFor(embedder.pack.manifest),
-        log,
-        framesInFlight: config.maxFramesInFlight,
-        ...(progress ? { onProgress: progress } : {}),
-      },
+      contextFromConfig(config, embedder, log, progress ? { onProgress: progress } : {}),
       abort.signal,
     );
     if (progress) process.stderr.write('\r\x1b[K');

@@ -1,18 +1,11 @@
 import { checkFfmpeg } from '../frames/index.js';
-import { DEFAULT_BATCH, Embedder, loadModelPack } from '../embed/index.js';
-import type { Device } from '../embed/index.js';
+import { Embedder, embedderOptions, loadModelPack } from '../embed/index.js';
+import type { EmbedderExtras, EmbedOptionsInput } from '../embed/index.js';
 import type { Logger } from '../log.js';
 import { BUNDLED_MODEL } from './common.js';
 
-export interface RuntimeSettings {
-  model?: string | undefined;
-  device: Device;
-  threads: number;
-  batchSize?: number;
-  batchWaitMs?: number;
-  maxQueued?: number;
-  onImageBatch?: (size: number, ms: number) => void;
-}
+/** The embed stage's options (a whole `Config` will do), plus what only the caller knows. */
+export type RuntimeSettings = EmbedOptionsInput & EmbedderExtras;
 
 /**
  * Checks ffmpeg and opens the model on the chosen device: the stages a pipeline cannot run
@@ -21,19 +14,19 @@ export interface RuntimeSettings {
 export async function openRuntime(s: RuntimeSettings, log: Logger): Promise<Embedder> {
   await checkFfmpeg();
   const pack = await loadModelPack(s.model ?? BUNDLED_MODEL);
-  const maxBatch = s.batchSize ?? DEFAULT_BATCH.maxBatch;
+  const { maxQueued, onImageBatch, ...embed } = s;
   return Embedder.open(
     pack,
-    {
-      runtime: { device: s.device, intraOpThreads: s.threads, cudaDeviceId: 0 },
-      batch: {
-        maxBatch,
-        maxWaitMs: s.batchWaitMs ?? DEFAULT_BATCH.maxWaitMs,
-        maxQueued: Math.max(maxBatch, s.maxQueued ?? maxBatch * 4),
+    embedderOptions(
+      {
+        device: embed.device,
+        threads: embed.threads,
+        batchSize: embed.batchSize,
+        batchWaitMs: embed.batchWaitMs,
+        textCacheSize: embed.textCacheSize,
       },
-      textCacheSize: 4096,
-      ...(s.onImageBatch ? { onImageBatch: s.onImageBatch } : {}),
-    },
+      { ...(maxQueued !== undefined ? { maxQueued } : {}), ...(onImageBatch ? { onImageBatch } : {}) },
+    ),
     log,
   );
 }

@@ -2,29 +2,18 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { ClipstreamError, formatError } from '../errors.js';
 import type { Embedder } from '../embed/index.js';
-import { Worker } from '../ingest/index.js';
+import { Worker, ingestOptionsOf } from '../ingest/index.js';
 import { createLogger } from '../log.js';
+import { contextFromConfig } from '../pipeline/index.js';
 import { createInstruments, setupTelemetry, startHealthServer } from '../telemetry/index.js';
 import type { HealthServer, Telemetry } from '../telemetry/index.js';
 import { parse } from './common.js';
 import { openRuntime } from './runtime.js';
+import { WORKER, usage } from './flags.js';
 
-const OPTIONS = {
-  brokers: { type: 'string' },
-  'input-topic': { type: 'string' },
-  'output-topic': { type: 'string' },
-  'dlq-topic': { type: 'string' },
-  'queries-topic': { type: 'string' },
-  group: { type: 'string' },
-  model: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = WORKER.flags;
 
-export const WORKER_USAGE = `Usage: clipstream worker [--brokers host:port,...] [--input-topic T] [--output-topic T]
-                         [--dlq-topic T] [--queries-topic T] [--group G] [--model DIR]
-Consumes video events in a consumer group and publishes one result document per video.
-Every setting also has an environment variable (docs/worker.md); flags win.
-`;
+export const WORKER_USAGE = usage(WORKER);
 
 /** Exit code of a worker stopped by SIGTERM/SIGINT after a clean shutdown. */
 const EXIT_OK = 0;
@@ -103,14 +92,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       log.info('serving /healthz, /readyz and /metrics', { port: health.port });
     }
     const opening = openRuntime(
-      {
-        model: config.model,
-        device: config.device,
-        threads: config.threads,
-        batchSize: config.batchSize,
-        batchWaitMs: config.batchWaitMs,
-        onImageBatch: (size, ms) => instruments.onImageBatch(size, ms),
-      },
+      { ...config, onImageBatch: (size, ms) => instruments.onImageBatch(size, ms) },
       log,
     );
     embedder = await Promise.race([opening, stopped.then(() => undefined)]);
@@ -119,7 +101,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       embedder = await opening.catch(() => undefined);
     } else {
       worker = new Worker({
-        config,
+        config: ingestOptionsOf(config),
+        context: contextFromConfig(config, embedder, log),
         embedder,
         log,
         instruments,

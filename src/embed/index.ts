@@ -1,12 +1,9 @@
 export { loadModelPack } from './pack.js';
 export type { ModelPack } from './pack.js';
 export type { Manifest } from './manifest.js';
-export { Embedder, DEFAULT_BATCH } from './embedder.js';
-export type { BatchOptions, EmbedderOptions, EmbedderStats, TextEmbedding } from './embedder.js';
-export { DEFAULT_RUNTIME } from './sessions.js';
-export type { Device, Provider, RuntimeOptions } from './sessions.js';
-export { TextTokenizer, MAX_TEXT_LENGTH } from './tokenizer.js';
-export type { EncodedText } from './tokenizer.js';
-export { Batcher } from './batcher.js';
-export type { BatcherOptions } from './batcher.js';
-export { LruCache } from './lru.js';
+export { Embedder } from './embedder.js';
+export { embedderOptions } from './options.js';
+export type { EmbedderExtras, EmbedOptions, EmbedOptionsInput } from './options.js';
+export type { EmbedderOptions, TextEmbedding } from './embedder.js';
+export type { Provider } from './sessions.js';
+export { MAX_TEXT_LENGTH } from './tokenizer.js';

@@ -10,6 +10,17 @@ const fileName = z
 const onnxName = z.string().min(1).max(200);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 
+/** A cosine-to-logit map: `logit = scale * cosine + bias`. */
+const AffineSchema = z.object({ scale: z.number().positive(), bias: z.number() });
+
+/**
+ * `matching.calibration`: the pack's own cosine-to-logit maps for sentence-level and word-level
+ * evidence, fitted on held-out data (docs/matching.md). Optional; when present it must be whole,
+ * so a malformed one stops `model verify` and start-up instead of falling back to defaults.
+ */
+export const PackCalibrationSchema = z.object({ sentence: AffineSchema, word: AffineSchema });
+export type PackCalibration = z.infer<typeof PackCalibrationSchema>;
+
 /** `model.json`, schema `clipstream.modelpack.v1` (docs/model-pack.md). Extra fields are allowed. */
 export const ManifestSchema = z.looseObject({
   schema: z.literal('clipstream.modelpack.v1'),
@@ -41,6 +52,8 @@ export const ManifestSchema = z.looseObject({
   tokenizer: z.looseObject({ file: fileName }),
   files: z.record(fileName, sha256),
   provenance: z.record(z.string(), z.unknown()).optional(),
+  /** Matching settings that belong to the model (extra fields, e.g. where the fit came from, allowed). */
+  matching: z.looseObject({ calibration: PackCalibrationSchema.optional() }).optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -38,25 +38,28 @@ export const mediaLimitsSchema = z
 
 export type MediaLimits = z.output<typeof mediaLimitsSchema>;
 
-/** How frames are chosen. Default: `{ strategy: 'fps', fps: 1 }`. */
+/** Highest sampling rate anyone may ask for (event, CLI, stream spec), in frames per second. */
+export const MAX_SAMPLING_FPS = 120;
+
+/**
+ * How frames are chosen: the one sampling schema, used by the frames stage, the video event
+ * (`sampling`), the CLI (`--fps`, `--sampling`) and the stream spec. Unknown fields are dropped
+ * (events may carry extras); defaults are filled in. Default: `{ strategy: 'fps', fps: 1 }`.
+ */
 export const samplingSchema = z.discriminatedUnion('strategy', [
-  z
-    .object({
-      strategy: z.literal('fps'),
-      /** Frames per second of source time: the first frame of every 1/fps-second bucket. */
-      fps: z.number().positive().max(240),
-    })
-    .strict(),
-  z.object({ strategy: z.literal('keyframes') }).strict(),
-  z
-    .object({
-      strategy: z.literal('scene'),
-      /** ffmpeg scene-change score (0..1) a frame must exceed. @defaultValue 0.3 */
-      threshold: z.number().gt(0).lt(1).default(0.3),
-      /** Least time between two selected frames, in seconds. @defaultValue 0.5 */
-      minSpacingSec: z.number().min(0).max(3600).default(0.5),
-    })
-    .strict(),
+  z.object({
+    strategy: z.literal('fps'),
+    /** Frames per second of source time: the first frame of every 1/fps-second bucket. @defaultValue 1 */
+    fps: z.number().positive().max(MAX_SAMPLING_FPS).default(1),
+  }),
+  z.object({ strategy: z.literal('keyframes') }),
+  z.object({
+    strategy: z.literal('scene'),
+    /** ffmpeg scene-change score (0..1) a frame must exceed. @defaultValue 0.3 */
+    threshold: z.number().gt(0).lt(1).default(0.3),
+    /** Least time between two selected frames, in seconds. @defaultValue 0.5 */
+    minSpacingSec: z.number().min(0).max(3600).default(0.5),
+  }),
 ]);
 
 /** Sampling as callers write it (scene fields optional). */

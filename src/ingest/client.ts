@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
-import type { Config } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { IngestOptions } from './options.js';
 
 export type KafkaSettings = Pick<
-  Config,
+  IngestOptions,
   | 'brokers'
   | 'clientId'
   | 'ssl'

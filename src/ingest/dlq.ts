@@ -4,6 +4,7 @@
  * inspected and replayed.
  */
 import type { IHeaders } from 'kafkajs';
+import { z } from 'zod';
 import type { ClipstreamError, ErrorCode } from '../errors.js';
 
 export const DLQ_SCHEMA = 'clipstream.dlq.v1';
@@ -15,17 +16,29 @@ export interface SourcePosition {
   readonly offset: string;
 }
 
-export interface DlqRecord {
-  schema: typeof DLQ_SCHEMA;
-  error: { code: ErrorCode; message: string };
-  source: { topic: string; partition: number; offset: string };
+/** The DLQ record (the message value), as consumers may validate it. Extra fields allowed. */
+export const DlqRecordSchema = z.looseObject({
+  schema: z.literal(DLQ_SCHEMA),
+  /** why the event was refused: a code of docs/errors.md and a one-line message */
+  error: z.looseObject({
+    code: z.string().regex(/^CLIPSTREAM_[A-Z0-9_]+$/),
+    message: z.string(),
+  }),
+  /** where the refused event was read; offset as a decimal string (Kafka offsets are 64-bit) */
+  source: z.looseObject({
+    topic: z.string().min(1),
+    partition: z.number().int().min(0),
+    offset: z.string().regex(/^[0-9]+$/),
+  }),
   /** the original message value, base64; null when the message had none */
-  value: string | null;
+  value: z.base64().nullable(),
   /** present (true) only when `value` holds just the first `valueBytes`' prefix: see below */
-  valueTruncated?: true;
+  valueTruncated: z.literal(true).optional(),
   /** the original value's length in bytes, present with `valueTruncated` */
-  valueBytes?: number;
-}
+  valueBytes: z.number().int().min(0).optional(),
+});
+
+export type DlqRecord = z.output<typeof DlqRecordSchema> & { error: { code: ErrorCode } };
 
 export interface DlqMessage {
   key: Buffer | null;

@@ -2,29 +2,34 @@
  * The optional embeddings output (`clipstream.embeddings.v1`, docs/worker.md): the frame
  * embeddings of one video and their times, split into chunks that each fit in one message.
  */
+import { z } from 'zod';
 import type { FrameTrack } from '../match/index.js';
 import type { ResultDocument } from '../pipeline/index.js';
 
 export const EMBEDDINGS_SCHEMA = 'clipstream.embeddings.v1';
 
-export interface EmbeddingsChunk {
-  schema: typeof EMBEDDINGS_SCHEMA;
-  videoId: string;
-  resultId: string;
-  model: { name: string; sha256: string; embedDim: number };
+/** One chunk of a video's frame embeddings (the message value). Extra fields allowed. */
+export const EmbeddingsChunkSchema = z.looseObject({
+  schema: z.literal(EMBEDDINGS_SCHEMA),
+  videoId: z.string().min(1),
+  /** the `resultId` of the video's result document */
+  resultId: z.string().min(1),
+  model: z.looseObject({ name: z.string(), sha256: z.string(), embedDim: z.number().int().positive() }),
   /** this chunk's place among the video's chunks */
-  chunk: { index: number; count: number };
+  chunk: z.looseObject({ index: z.number().int().min(0), count: z.number().int().min(1) }),
   /** index of this chunk's first frame among the video's sampled frames */
-  firstFrame: number;
+  firstFrame: z.number().int().min(0),
   /** frames in this chunk */
-  frames: number;
+  frames: z.number().int().min(0),
   /** each frame's time on the source timeline, in seconds */
-  timesSec: number[];
-  dtype: 'float32';
-  byteOrder: 'little';
+  timesSec: z.array(z.number()),
+  dtype: z.literal('float32'),
+  byteOrder: z.literal('little'),
   /** frames x embedDim float32 values, row-major, little-endian, base64 */
-  embeddings: string;
-}
+  embeddings: z.base64(),
+});
+
+export type EmbeddingsChunk = z.output<typeof EmbeddingsChunkSchema>;
 
 /** Bytes kept for the chunk's JSON besides the embeddings and times. */
 const ENVELOPE_BYTES = 4096;

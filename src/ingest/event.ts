@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
-import type { Sampling } from '../frames/index.js';
+import { DEFAULT_SAMPLING, MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
+import type { ResolvedSampling } from '../frames/index.js';
 import type { QuerySpec } from '../pipeline/index.js';
 
 export const VIDEO_EVENT_SCHEMA = 'clipstream.video.v1';
@@ -19,13 +20,9 @@ export const EVENT_LIMITS = Object.freeze({
   maxUriLength: 8192,
   maxQueries: 256,
   maxCaptions: 1024,
-  /** highest sampling rate an event may ask for, in frames per second */
-  maxFps: 120,
+  /** highest sampling rate an event may ask for, in frames per second (the frames stage's limit) */
+  maxFps: MAX_SAMPLING_FPS,
 });
-
-/** Sampling of a video when the event names none. */
-export const DEFAULT_EVENT_SAMPLING: Sampling = Object.freeze({ strategy: 'fps', fps: 1 });
-const SCENE_DEFAULTS = Object.freeze({ threshold: 0.3, minSpacingSec: 0.5 });
 
 const id = z.string().min(1).max(EVENT_LIMITS.maxIdLength);
 // Text content is checked separately (checkText) so that text problems get CLIPSTREAM_BAD_TEXT.
@@ -37,17 +34,11 @@ export const VideoEventSchema = z.looseObject({
   uri: z.string().min(1).max(EVENT_LIMITS.maxUriLength),
   queries: z.array(z.looseObject({ id, text })).max(EVENT_LIMITS.maxQueries).optional(),
   captions: z.array(text).max(EVENT_LIMITS.maxCaptions).optional(),
-  sampling: z
-    .looseObject({
-      strategy: z.enum(['fps', 'keyframes', 'scene']),
-      fps: z.number().positive().max(EVENT_LIMITS.maxFps).optional(),
-      threshold: z.number().gt(0).lt(1).optional(),
-      minSpacingSec: z.number().min(0).max(3600).optional(),
-    })
-    .optional(),
+  sampling: samplingSchema.optional(),
 });
 
-export type VideoEvent = z.infer<typeof VideoEventSchema>;
+/** An event as producers write it (defaults not filled in). */
+export type VideoEvent = z.input<typeof VideoEventSchema>;
 
 /** A validated event in the shape the pipeline takes. */
 export interface ParsedEvent {
@@ -55,7 +46,7 @@ export interface ParsedEvent {
   readonly uri: string;
   readonly queries: readonly QuerySpec[];
   readonly captions: readonly string[];
-  readonly sampling: Sampling;
+  readonly sampling: ResolvedSampling;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -88,21 +79,6 @@ function describeIssue(err: z.ZodError): string {
   return `${path}: ${issue.message}`;
 }
 
-/** Builds the event's sampling for the frames stage. */
-export function samplingOf(event: VideoEvent): Sampling {
-  const s = event.sampling;
-  if (!s) return DEFAULT_EVENT_SAMPLING;
-  if (s.strategy === 'keyframes') return { strategy: 'keyframes' };
-  if (s.strategy === 'scene') {
-    return {
-      strategy: 'scene',
-      threshold: s.threshold ?? SCENE_DEFAULTS.threshold,
-      minSpacingSec: s.minSpacingSec ?? SCENE_DEFAULTS.minSpacingSec,
-    };
-  }
-  return { strategy: 'fps', fps: s.fps ?? 1 };
-}
-
 /** Validates an already-decoded JSON value as a video event. */
 export function validateEvent(value: unknown): ParsedEvent {
   const r = VideoEventSchema.safeParse(value);
@@ -119,7 +95,7 @@ export function validateEvent(value: unknown): ParsedEvent {
   });
   const captions = e.captions ?? [];
   captions.forEach((c, i) => checkText(c, `captions[${i}]`));
-  return { videoId: e.videoId, uri: e.uri, queries, captions, sampling: samplingOf(e) };
+  return { videoId: e.videoId, uri: e.uri, queries, captions, sampling: e.sampling ?? DEFAULT_SAMPLING };
 }
 
 /**

@@ -6,14 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import type { Config } from '../config.js';
-import type { Embedder } from '../embed/index.js';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
-import type { MediaLimits } from '../frames/index.js';
 import type { Logger } from '../log.js';
-import type { Calibration, MatchOptions } from '../match/index.js';
 import { processVideo } from '../pipeline/index.js';
-import type { VideoOutcome } from '../pipeline/index.js';
+import type { PipelineContext, VideoOutcome } from '../pipeline/index.js';
 import {
   ATTR,
   OUTCOME,
@@ -29,6 +25,7 @@ import { buildDlqMessage } from './dlq.js';
 import { embeddingChunks } from './embeddings.js';
 import { parseEvent } from './event.js';
 import type { ParsedEvent } from './event.js';
+import type { IngestOptions } from './options.js';
 import type { OutgoingMessage, Publisher } from './publisher.js';
 import { decide, sleep } from './retry.js';
 import type { RetryPolicy } from './retry.js';
@@ -36,27 +33,23 @@ import type { StandingQueries } from './standing.js';
 import { withStanding } from './standing.js';
 
 export type HandlerSettings = Pick<
-  Config,
+  IngestOptions,
   | 'outputTopic'
   | 'dlqTopic'
   | 'embeddingsTopic'
   | 'publishEmbeddings'
-  | 'maxFramesInFlight'
   | 'maxMessageBytes'
   | 'mediaRoot'
-  | 'allowPrivateNetworks'
   | 'group'
 >;
 
 export interface HandlerDeps {
   readonly settings: HandlerSettings;
   readonly retry: RetryPolicy;
-  readonly embedder: Embedder;
+  /** What every video runs with (embedder, source policy, limits, matcher); log and trace are per video. */
+  readonly context: PipelineContext;
   readonly publisher: Publisher;
   readonly standing: StandingQueries;
-  readonly limits: Partial<MediaLimits>;
-  readonly match: MatchOptions;
-  readonly calibration: Calibration;
   readonly instruments: Instruments;
   readonly log: Logger;
   /** Commits `offset` (the next one to read) for the partition; throws when it cannot. */
@@ -147,16 +140,8 @@ export class EventHandler {
           processVideo(
             request,
             {
-              embedder: this.d.embedder,
-              policy: {
-                allowPrivateNetworks: this.d.settings.allowPrivateNetworks,
-                ...(this.d.settings.mediaRoot ? { mediaRoot: this.d.settings.mediaRoot } : {}),
-              },
-              limits: this.d.limits,
-              match: this.d.match,
-              calibration: this.d.calibration,
+              ...this.d.context,
               log,
-              framesInFlight: this.d.settings.maxFramesInFlight,
               trace: createTrace({ parent: pctx, instruments: this.d.instruments }),
             },
             signal,

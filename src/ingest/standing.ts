@@ -9,7 +9,12 @@ import type { QuerySpec } from '../pipeline/index.js';
 
 export const QUERY_SCHEMA = 'clipstream.query.v1';
 
-const QueryRecordSchema = z.looseObject({ schema: z.literal(QUERY_SCHEMA), text: z.string() });
+/** A standing query (the message value; the key is the query id, a null value deletes it). */
+export const QueryRecordSchema = z.looseObject({
+  schema: z.literal(QUERY_SCHEMA),
+  /** the query text; checked like an event's query text */
+  text: z.string(),
+});
 
 export type ApplyOutcome = 'set' | 'deleted' | 'invalid';
 

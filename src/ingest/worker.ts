@@ -15,14 +15,13 @@
 import { EventEmitter, once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { matchOptionsOf } from '../config.js';
-import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError, formatError, toClipstreamError } from '../errors.js';
 import type { MediaLimits } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
-import { calibrationFor } from '../pipeline/index.js';
+import { contextFromConfig } from '../pipeline/index.js';
+import type { PipelineContext } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
 import type { Instruments } from '../telemetry/index.js';
 import { createKafka } from './client.js';
@@ -30,6 +29,7 @@ import { GroupState } from './group.js';
 import { handBack } from './hand-back.js';
 import { EventHandler } from './handler.js';
 import type { Outcome } from './handler.js';
+import type { IngestOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { withTimeout } from './retry.js';
 import { QueryReader } from './query-reader.js';
@@ -37,7 +37,13 @@ import { StandingQueries } from './standing.js';
 import { ensureTopics } from './topics.js';
 
 export interface WorkerOptions {
-  readonly config: Readonly<Config>;
+  /** The worker's own options (ingest/options.ts); `ingestOptionsOf(config)` picks them from a Config. */
+  readonly config: Readonly<IngestOptions>;
+  /**
+   * The pipeline context every video runs with; default: `contextFromConfig(config, ...)` with the
+   * matcher's default thresholds. The CLI passes the one made from the whole configuration.
+   */
+  readonly context?: PipelineContext;
   /** The opened model; the worker uses it but does not close it (its opener does). */
   readonly embedder: Embedder;
   readonly log: Logger;
@@ -129,12 +135,14 @@ export class Worker {
         baseMs: config.retryBackoffMs,
         maxMs: config.retryBackoffMaxMs,
       },
-      embedder: opts.embedder,
+      context: contextFromConfig(config, opts.embedder, log, {
+        ...opts.context,
+        ...(opts.limits ? { limits: { ...opts.context?.limits, ...opts.limits } } : {}),
+        ...(opts.match ? { match: opts.match } : {}),
+        ...(opts.calibration ? { calibration: opts.calibration } : {}),
+      }),
       publisher: this.publisher,
       standing: this.standing,
-      limits: { timeoutMs: config.decodeTimeoutSec * 1000, ...opts.limits },
-      match: opts.match ?? matchOptionsOf(config),
-      calibration: opts.calibration ?? calibrationFor(opts.embedder.pack.manifest),
       instruments: this.instruments,
       log,
       commit: (topic, partition, offset) => this.commit(topic, partition, offset),

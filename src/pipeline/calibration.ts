@@ -1,9 +1,5 @@
-import { z } from 'zod';
 import type { Manifest } from '../embed/index.js';
 import type { Calibration } from '../match/index.js';
-
-const AffineSchema = z.object({ scale: z.number().positive(), bias: z.number() });
-const PackCalibrationSchema = z.object({ sentence: AffineSchema, word: AffineSchema });
 
 /**
  * The cosine-to-logit maps for a model. A pack may carry its own, fitted on held-out data by the
@@ -11,11 +7,10 @@ const PackCalibrationSchema = z.object({ sentence: AffineSchema, word: AffineSch
  * centre typical of CLIP-style models (docs/matching.md explains both, and how to override).
  */
 export function calibrationFor(manifest: Manifest, override?: Partial<Calibration>): Calibration {
-  const fromPack = PackCalibrationSchema.safeParse(
-    (manifest as { matching?: { calibration?: unknown } }).matching?.calibration,
-  );
-  const base: Calibration = fromPack.success
-    ? fromPack.data
+  // Validated with the manifest (embed/manifest.ts): a malformed one never gets this far.
+  const fromPack = manifest.matching?.calibration;
+  const base: Calibration = fromPack
+    ? { sentence: { ...fromPack.sentence }, word: { ...fromPack.word } }
     : {
         sentence: { scale: manifest.logitScale, bias: -manifest.logitScale * DEFAULT_CENTRE },
         word: { scale: manifest.logitScale, bias: -manifest.logitScale * DEFAULT_CENTRE },

@@ -1,5 +1,6 @@
 export { processVideo } from './pipeline.js';
-export type { PipelineContext, QuerySpec, VideoRequest, VideoOutcome } from './pipeline.js';
-export { ResultDocumentSchema, RESULT_SCHEMA, computeResultId, canonicalJson } from './result.js';
+export type { PipelineContext, QuerySpec, VideoOutcome } from './pipeline.js';
+export { ResultDocumentSchema } from './result.js';
 export type { ResultDocument } from './result.js';
-export { calibrationFor, DEFAULT_CENTRE } from './calibration.js';
+export { calibrationFor } from './calibration.js';
+export { contextFromConfig } from './context.js';

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { decodeFrames, probe, resolveSource } from '../frames/index.js';
-import type { MediaLimits, Sampling, SourcePolicy } from '../frames/index.js';
+import type { MediaLimits, ResolvedSampling, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
@@ -21,7 +21,8 @@ export interface VideoRequest {
   /** in order: the event's (or command line's) queries, then standing queries */
   readonly queries: readonly QuerySpec[];
   readonly captions: readonly string[];
-  readonly sampling: Sampling;
+  /** resolved (defaults filled in): it is part of the settings behind `resultId` */
+  readonly sampling: ResolvedSampling;
 }
 
 export interface PipelineContext {

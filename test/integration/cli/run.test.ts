@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderVideo } from '../../../eval/shapes/render.js';
 import { randomVideoSpec } from '../../../eval/shapes/world.js';
-import { ResultDocumentSchema } from '../../../src/pipeline/index.js';
+import { ResultDocumentSchema } from '../../../src/pipeline/result.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 import { TINY_PACK, clipstream, errorLine } from '../../helpers/cli.js';
 import { makeAudioOnly, makeNotMedia, makeTempDir, removeTempDir } from '../../helpers/media.js';
@@ -212,5 +212,21 @@ describe('clipstream model verify', () => {
       /CLIPSTREAM_MODEL_INVALID/,
     );
     assert.match(errorLine(await clipstream(['model', 'check', TINY_PACK])), /CLIPSTREAM_BAD_ARGUMENT/);
+  });
+
+  it('a malformed matching.calibration fails model verify and run at start-up, naming the field', async () => {
+    const badCal = join(dir, 'bad-calibration');
+    await cp(TINY_PACK, badCal, { recursive: true });
+    const m = JSON.parse(await readFile(join(badCal, 'model.json'), 'utf8'));
+    m.matching = { calibration: { sentence: { scale: 10, bias: -2 }, word: { scale: 0, bias: 0 } } };
+    await writeFile(join(badCal, 'model.json'), JSON.stringify(m));
+    assert.match(
+      errorLine(await clipstream(['model', 'verify', badCal])),
+      /CLIPSTREAM_MODEL_INVALID: .*matching\.calibration\.word\.scale/,
+    );
+    assert.match(
+      errorLine(await clipstream(['run', join(dir, 'never-read.mp4'), '--model', badCal])),
+      /CLIPSTREAM_MODEL_INVALID: .*matching\.calibration/,
+    );
   });
 });

@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Embedder, TextTokenizer, loadModelPack } from '../../../src/embed/index.js';
+import { Embedder, loadModelPack } from '../../../src/embed/index.js';
+import { TextTokenizer } from '../../../src/embed/tokenizer.js';
 import { silentLogger } from '../../../src/log.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));

@@ -6,7 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { DlqRecord, Worker } from '../../../src/ingest/index.js';
+import type { Worker } from '../../../src/ingest/index.js';
+import type { DlqRecord } from '../../../src/ingest/dlq.js';
 import { deleteTopics, waitFor } from '../../helpers/kafka.js';
 import {
   closeSharedEmbedder,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
-import { ensureTopics } from '../../../src/ingest/index.js';
+import { ensureTopics } from '../../../src/ingest/topics.js';
 import type { Worker } from '../../../src/ingest/index.js';
 import { silentLogger } from '../../../src/log.js';
 import { createTopics, deleteTopics, kafka, uniqueTopic, waitFor } from '../../helpers/kafka.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Batcher, LruCache } from '../../../src/embed/index.js';
+import { Batcher } from '../../../src/embed/batcher.js';
+import { LruCache } from '../../../src/embed/lru.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
 function recorder(delayMs = 0) {

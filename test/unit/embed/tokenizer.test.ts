@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { wordLevelTokenizer } from '../../../src/bench/models/text.js';
-import { TextTokenizer } from '../../../src/embed/index.js';
+import { TextTokenizer } from '../../../src/embed/tokenizer.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
 /** A small word-level tokenizer.json (Hugging Face format): ids 0-3 special, then the words in this order. */

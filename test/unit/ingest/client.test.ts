@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
-import { kafkaConfig } from '../../../src/ingest/index.js';
+import { kafkaConfig } from '../../../src/ingest/client.js';
 import { silentLogger } from '../../../src/log.js';
 
 describe('Kafka client settings', () => {

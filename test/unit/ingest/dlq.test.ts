@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClipstreamError } from '../../../src/errors.js';
-import { DLQ_SCHEMA, buildDlqMessage } from '../../../src/ingest/index.js';
-import type { DlqRecord } from '../../../src/ingest/index.js';
+import { DLQ_SCHEMA, buildDlqMessage } from '../../../src/ingest/dlq.js';
+import type { DlqRecord } from '../../../src/ingest/dlq.js';
 
 const source = { topic: 'clipstream.videos', partition: 3, offset: '41' };
 

@@ -5,7 +5,7 @@ import {
   decodeEmbeddings,
   embeddingChunks,
   framesPerChunk,
-} from '../../../src/ingest/index.js';
+} from '../../../src/ingest/embeddings.js';
 import type { FrameTrack } from '../../../src/match/index.js';
 import type { ResultDocument } from '../../../src/pipeline/index.js';
 

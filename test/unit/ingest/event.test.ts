@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClipstreamError } from '../../../src/errors.js';
 import type { ErrorCode } from '../../../src/errors.js';
-import { EVENT_LIMITS, buildEvent, parseEvent } from '../../../src/ingest/index.js';
+import { buildEvent } from '../../../src/ingest/index.js';
+import { EVENT_LIMITS, parseEvent } from '../../../src/ingest/event.js';
 
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const base = { schema: 'clipstream.video.v1', videoId: 'v1', uri: 'file:///media/a.mp4' };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClipstreamError, ERROR_CODES } from '../../../src/errors.js';
 import type { ErrorCode } from '../../../src/errors.js';
-import { backoffMs, decide, sleep } from '../../../src/ingest/index.js';
+import { backoffMs, decide, sleep } from '../../../src/ingest/retry.js';
 
 const policy = { maxAttempts: 4, baseMs: 100, maxMs: 1000 };
 const err = (code: ErrorCode, message = 'm') => new ClipstreamError(code, message);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EVENT_LIMITS, QUERY_SCHEMA, StandingQueries, withStanding } from '../../../src/ingest/index.js';
+import { EVENT_LIMITS } from '../../../src/ingest/event.js';
+import { QUERY_SCHEMA, StandingQueries, withStanding } from '../../../src/ingest/standing.js';
 
 const rec = (text: string) => Buffer.from(JSON.stringify({ schema: QUERY_SCHEMA, text }));
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MATCH_OPTIONS, matchVideo, viterbiCaptions } from '../../../src/match/index.js';
+import { DEFAULT_MATCH_OPTIONS, matchVideo } from '../../../src/match/index.js';
+import { viterbiCaptions } from '../../../src/match/captions.js';
 import { CAL, text, track } from './fixtures.js';
 
 describe('captions', () => {

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DEFAULT_MATCH_OPTIONS,
-  MatchOptionsSchema,
-  matchVideo,
-  textEvidence,
-  sigmoid,
-} from '../../../src/match/index.js';
+import { DEFAULT_MATCH_OPTIONS, MatchOptionsSchema, matchVideo } from '../../../src/match/index.js';
+import { textEvidence, sigmoid } from '../../../src/match/scores.js';
 import { CAL, text, track } from './fixtures.js';
 
 const opts = DEFAULT_MATCH_OPTIONS;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findMoments, frameEnds, smoothOverTime } from '../../../src/match/index.js';
+import { findMoments } from '../../../src/match/moments.js';
+import { frameEnds, smoothOverTime } from '../../../src/match/timeline.js';
 
 describe('timeline', () => {
   it('each frame stands until the next; the last until the end of the video', () => {

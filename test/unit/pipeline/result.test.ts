@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalJson, computeResultId, ResultDocumentSchema } from '../../../src/pipeline/index.js';
+import { canonicalJson, computeResultId, ResultDocumentSchema } from '../../../src/pipeline/result.js';
 
 const parts = {
   videoId: 'v1',

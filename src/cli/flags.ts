@@ -1,0 +1,187 @@
+/**
+ * The option table of every command: what node's parseArgs reads (`type`, `multiple`, `short`)
+ * plus how the usage shows it (`arg`, `or`, `help`). Every usage text, the per-command `--help`
+ * and the overview of `clipstream --help`, is generated from these tables, so a flag that is
+ * parsed is a flag that is shown. Kept free of imports: `clipstream --help` loads nothing else.
+ */
+
+export interface Flag {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly short?: string;
+  /** placeholder of the value, e.g. `DIR` */
+  readonly arg?: string;
+  /** another flag shown as the alternative of this one: `[--fps N | --sampling S]` */
+  readonly or?: string;
+  /** one line for the flag list under the usage (shown when any flag of the command has one) */
+  readonly help?: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** positional arguments as shown, e.g. `<uri>` */
+  readonly args?: string;
+  readonly flags: Readonly<Record<string, Flag>>;
+  /** what the command does, shown under the synopsis */
+  readonly summary: string;
+  /** text after the flag list */
+  readonly notes?: string;
+}
+
+const help = { type: 'boolean', short: 'h' } as const;
+
+export const RUN = {
+  name: 'run',
+  args: '<video-path-or-url>',
+  flags: {
+    query: { type: 'string', multiple: true, arg: 'TEXT' },
+    'queries-file': { type: 'string', arg: 'F' },
+    'captions-file': { type: 'string', arg: 'F' },
+    model: { type: 'string', arg: 'DIR' },
+    fps: { type: 'string', arg: 'N', or: 'sampling' },
+    sampling: { type: 'string', arg: 'fps|keyframes|scene' },
+    format: { type: 'string', arg: 'json|vtt|table' },
+    out: { type: 'string', arg: 'FILE' },
+    help,
+  },
+  summary: 'Runs the whole pipeline on one video without Kafka and prints one result document.',
+} as const satisfies CommandSpec;
+
+export const WORKER = {
+  name: 'worker',
+  flags: {
+    brokers: { type: 'string', arg: 'host:port,...' },
+    'input-topic': { type: 'string', arg: 'T' },
+    'output-topic': { type: 'string', arg: 'T' },
+    'dlq-topic': { type: 'string', arg: 'T' },
+    'queries-topic': { type: 'string', arg: 'T' },
+    group: { type: 'string', arg: 'G' },
+    model: { type: 'string', arg: 'DIR' },
+    help,
+  },
+  summary:
+    'Consumes video events in a consumer group and publishes one result document per video.\n' +
+    'Every setting also has an environment variable (docs/worker.md); flags win.',
+} as const satisfies CommandSpec;
+
+export const PUBLISH = {
+  name: 'publish',
+  args: '<uri>',
+  flags: {
+    id: { type: 'string', arg: 'VIDEO_ID' },
+    query: { type: 'string', multiple: true, arg: 'TEXT' },
+    caption: { type: 'string', multiple: true, arg: 'TEXT' },
+    fps: { type: 'string', arg: 'N', or: 'sampling' },
+    sampling: { type: 'string', arg: 'fps|keyframes|scene' },
+    brokers: { type: 'string', arg: '...' },
+    topic: { type: 'string', arg: 'T' },
+    help,
+  },
+  summary:
+    'Publishes one clipstream.video.v1 event (keyed by its video id) and prints the video id.\n' +
+    'The default id is a hash of the URI. An absolute path is sent as a file:// URI.',
+} as const satisfies CommandSpec;
+
+export const RESULTS = {
+  name: 'results',
+  flags: {
+    follow: { type: 'boolean', short: 'f' },
+    video: { type: 'string', arg: 'VIDEO_ID' },
+    brokers: { type: 'string', arg: '...' },
+    topic: { type: 'string', arg: 'T' },
+    help,
+  },
+  summary:
+    'Prints the result documents on the results topic as JSON lines, from the beginning. Without\n' +
+    '--follow it stops at the end the topic had when it started; with --follow it waits for more\n' +
+    "until interrupted. --video keeps only that video's results. Nothing is committed.",
+} as const satisfies CommandSpec;
+
+export const BENCH = {
+  name: 'bench',
+  flags: {
+    json: { type: 'boolean', help: 'print one JSON document (clipstream.bench.v1) instead of the table' },
+    quick: { type: 'boolean', help: 'a short run: smaller video, fewer batch sizes and repetitions' },
+    model: { type: 'string', arg: 'DIR', help: 'bench this model pack instead of the generated model' },
+    int8: {
+      type: 'boolean',
+      help: 'also measure a dynamically quantised int8 variant of the generated model',
+    },
+    seed: { type: 'string', arg: 'N', help: "seed of the generated model's random weights (default 1)" },
+    'gflop-per-frame': {
+      type: 'string',
+      arg: 'G',
+      help: 'cost of a --model pack whose shape is not recognised (2 FLOP per multiply-add)',
+    },
+    keep: { type: 'boolean', help: 'keep the scratch folder (model, video) and print where it is' },
+    help,
+  },
+  summary:
+    "Measures this machine in one run: the runtime's float32 MatMul peak, each stage alone (decode,\n" +
+    'embed, match), the pipeline end to end, and a straightforward reference pipeline, on a test\n' +
+    'video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (docs/performance.md).',
+  notes:
+    'Runtime settings come from the environment as for the worker: CLIPSTREAM_DEVICE,\n' +
+    'CLIPSTREAM_THREADS, CLIPSTREAM_BATCH_SIZE, CLIPSTREAM_BATCH_WAIT_MS, CLIPSTREAM_MAX_FRAMES_IN_FLIGHT.',
+} as const satisfies CommandSpec;
+
+export const MODEL = {
+  name: 'model',
+  args: 'verify <dir>',
+  flags: { help },
+  summary:
+    'Loads a model pack, checks its manifest, checksums and graphs, runs a dummy batch through both\n' +
+    'encoders and checks shapes and normalisation.',
+} as const satisfies CommandSpec;
+
+/** In the order `clipstream --help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [RUN, WORKER, PUBLISH, RESULTS, BENCH, MODEL];
+
+const WIDTH = 100;
+
+function flagText(name: string, f: Flag): string {
+  return f.type === 'boolean' || !f.arg ? `--${name}` : `--${name} ${f.arg}`;
+}
+
+/** The bracketed flag groups of a command, in table order (`help` left out). */
+function synopsisParts(c: CommandSpec): string[] {
+  const shownWith = new Set(Object.values(c.flags).flatMap((f) => (f.or ? [f.or] : [])));
+  const parts: string[] = [];
+  for (const [name, f] of Object.entries(c.flags)) {
+    if (name === 'help' || shownWith.has(name)) continue;
+    const alt = f.or ? c.flags[f.or] : undefined;
+    const text = alt && f.or ? `${flagText(name, f)} | ${flagText(f.or, alt)}` : flagText(name, f);
+    parts.push(`[${text}]${f.multiple ? '...' : ''}`);
+  }
+  return parts;
+}
+
+/** `prefix` followed by the command's synopsis, wrapped at 100 columns under its first flag. */
+export function synopsis(c: CommandSpec, prefix: string): string {
+  const head = `${prefix}clipstream ${c.name}${c.args ? ` ${c.args}` : ''}`;
+  const indent = ' '.repeat(`${prefix}clipstream ${c.name} `.length);
+  const lines: string[] = [];
+  let line = head;
+  for (const p of synopsisParts(c)) {
+    if (line.length + 1 + p.length > WIDTH && line.trim().length > 0 && line !== head) {
+      lines.push(line);
+      line = `${indent}${p}`;
+    } else {
+      line = `${line} ${p}`;
+    }
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+/** The `--help` text of one command. */
+export function usage(c: CommandSpec): string {
+  const out = [synopsis(c, 'Usage: '), c.summary];
+  const described = Object.entries(c.flags).filter(([, f]) => f.help);
+  if (described.length > 0) {
+    const width = Math.max(...described.map(([n, f]) => flagText(n, f).length));
+    out.push('', ...described.map(([n, f]) => `  ${flagText(n, f).padEnd(width)}  ${f.help}`));
+  }
+  if (c.notes) out.push('', c.notes);
+  return `${out.join('\n')}\n`;
+}
