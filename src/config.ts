@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ClipstreamError } from './errors.js';
 import { DEFAULT_MATCH_OPTIONS } from './match/index.js';
@@ -41,7 +42,20 @@ export const ConfigSchema = z.object({
   threads: intFrom(0, 1024).default(0),
   /** The only folder file:// sources may be read from; unset = file:// refused in the worker. */
   mediaRoot: z.string().min(1).optional(),
+  /** Let network sources reach loopback, private and other non-public addresses. Default false. */
   allowPrivateNetworks: bool.default(false),
+  /** Non-public networks network sources may reach anyway: comma-separated CIDRs. Default none. */
+  allowedNetworks: z
+    .union([z.string(), z.array(z.string())])
+    .default([])
+    .transform((v) =>
+      (typeof v === 'string' ? v.split(',') : v).map((c) => c.trim()).filter((c) => c.length > 0),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((c) => ipaddr.isValidCIDR(c), 'must be comma-separated CIDRs (e.g. 10.20.0.0/16)'),
+      ),
+    ),
   /** Create missing topics at start-up. */
   createTopics: bool.default(true),
   topicPartitions: intFrom(1, 10000).default(6),
@@ -111,6 +125,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   threads: 'CLIPSTREAM_THREADS',
   mediaRoot: 'CLIPSTREAM_MEDIA_ROOT',
   allowPrivateNetworks: 'CLIPSTREAM_ALLOW_PRIVATE_NETWORKS',
+  allowedNetworks: 'CLIPSTREAM_ALLOWED_NETWORKS',
   createTopics: 'CLIPSTREAM_CREATE_TOPICS',
   topicPartitions: 'CLIPSTREAM_TOPIC_PARTITIONS',
   topicReplication: 'CLIPSTREAM_TOPIC_REPLICATION',

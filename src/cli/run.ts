@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadConfig, matchOptionsOf } from '../config.js';
 import { ClipstreamError } from '../errors.js';
+import { PolicyProxy, checkUri, sourcePolicyFor } from '../frames/index.js';
 import type { Sampling } from '../frames/index.js';
 import { createLogger } from '../log.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
@@ -73,6 +74,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
+  const policy = sourcePolicyFor('cli', config);
+  // http(s) sources: every connection ffmpeg makes goes through the policy proxy (closed below).
+  const proxy = checkUri(uri, policy) === 'http' ? new PolicyProxy(log) : undefined;
 
   const embedder = await openRuntime(
     {
@@ -105,10 +109,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       },
       {
         embedder,
-        policy: {
-          allowPrivateNetworks: config.allowPrivateNetworks,
-          ...(config.mediaRoot ? { mediaRoot: config.mediaRoot } : {}),
-        },
+        policy,
+        ...(proxy ? { proxy } : {}),
         limits: { timeoutMs: config.decodeTimeoutSec * 1000 },
         match: matchOptionsOf(config),
         calibration: calibrationFor(embedder.pack.manifest),
@@ -131,6 +133,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await proxy?.close();
     await embedder.close();
   }
 }

@@ -9,7 +9,8 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
-import type { MediaLimits } from '../frames/index.js';
+import { checkUri } from '../frames/index.js';
+import type { MediaLimits, PolicyProxy, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { processVideo } from '../pipeline/index.js';
@@ -43,8 +44,6 @@ export type HandlerSettings = Pick<
   | 'publishEmbeddings'
   | 'maxFramesInFlight'
   | 'maxMessageBytes'
-  | 'mediaRoot'
-  | 'allowPrivateNetworks'
   | 'group'
 >;
 
@@ -55,6 +54,10 @@ export interface HandlerDeps {
   readonly publisher: Publisher;
   readonly standing: StandingQueries;
   readonly limits: Partial<MediaLimits>;
+  /** The worker's source policy (sourcePolicyFor('worker', ...)). */
+  readonly policy: SourcePolicy;
+  /** The worker's policy proxy, for http(s) sources. */
+  readonly proxy: PolicyProxy;
   readonly match: MatchOptions;
   readonly calibration: Calibration;
   readonly instruments: Instruments;
@@ -123,7 +126,8 @@ export class EventHandler {
     try {
       event = await trace(STAGE.validate, async () => {
         const e = parseEvent(delivery.message.value);
-        this.checkLocal(e.uri);
+        // The cheap part of the source policy (scheme, local files refused) before any work.
+        checkUri(e.uri, this.d.policy);
         return e;
       });
     } catch (err) {
@@ -148,10 +152,8 @@ export class EventHandler {
             request,
             {
               embedder: this.d.embedder,
-              policy: {
-                allowPrivateNetworks: this.d.settings.allowPrivateNetworks,
-                ...(this.d.settings.mediaRoot ? { mediaRoot: this.d.settings.mediaRoot } : {}),
-              },
+              policy: this.d.policy,
+              proxy: this.d.proxy,
               limits: this.d.limits,
               match: this.d.match,
               calibration: this.d.calibration,
@@ -227,21 +229,6 @@ export class EventHandler {
       totalMs: result.timings.totalMs,
     });
     return 'result';
-  }
-
-  /**
-   * The frames stage reads local files anywhere when no media root is set (right for `run`); a
-   * worker takes URIs from strangers, so without a media root it refuses local files outright.
-   */
-  private checkLocal(uri: string): void {
-    if (this.d.settings.mediaRoot) return;
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
-    if (scheme === undefined || scheme === 'file') {
-      throw new ClipstreamError(
-        'CLIPSTREAM_URI_REFUSED',
-        'local files are refused: the worker has no media root (CLIPSTREAM_MEDIA_ROOT)',
-      );
-    }
   }
 
   private async deadLetter(
