@@ -76,7 +76,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: 'text' });
   const policy = sourcePolicyFor('cli', config);
   // http(s) sources: every connection ffmpeg makes goes through the policy proxy (closed below).
-  const proxy = checkUri(uri, policy) === 'http' ? new PolicyProxy(log) : undefined;
+  // A refusal becomes the one error line, so the proxy's own log line stays quiet here.
+  const proxy =
+    checkUri(uri, policy) === 'http'
+      ? new PolicyProxy(createLogger({ level: 'error', format: 'text' }))
+      : undefined;
 
   const embedder = await openRuntime(
     {

@@ -170,6 +170,7 @@ export class ProxySession {
             'CLIPSTREAM_DECODE_TIMEOUT',
             `network time budget of ${this.opts.budgets.maxMs} ms spent for video ${this.opts.videoId}`,
           ),
+          true,
         ),
       this.opts.budgets.maxMs,
     );
@@ -192,12 +193,16 @@ export class ProxySession {
     s.on('close', () => this.sockets.delete(s));
   }
 
-  /** Records the video's first error, tells the owner, and cuts everything. */
-  private fail(err: ClipstreamError): void {
-    if (this.error !== undefined) return;
-    this.error = err;
-    this.opts.onError?.(err);
-    for (const s of this.sockets) s.destroy();
+  /**
+   * Records the video's first error and tells the owner; a spent budget also cuts every
+   * connection (a refusal is answered with a 403 first). Every later request is refused.
+   */
+  private fail(err: ClipstreamError, cut: boolean): void {
+    if (this.error === undefined) {
+      this.error = err;
+      this.opts.onError?.(err);
+    }
+    if (cut) for (const s of this.sockets) s.destroy();
   }
 
   private count(n: number): boolean {
@@ -208,6 +213,7 @@ export class ProxySession {
         'CLIPSTREAM_SOURCE_TOO_LARGE',
         `network byte budget of ${this.opts.budgets.maxBytes} bytes spent for video ${this.opts.videoId}`,
       ),
+      true,
     );
     return false;
   }
@@ -228,7 +234,7 @@ export class ProxySession {
             ? err
             : new ClipstreamError('CLIPSTREAM_SOURCE_UNAVAILABLE', `cannot resolve ${host}: ${String(err)}`);
       this.log.warn('policy proxy refused a connection', { host, port, code: e.code, reason: e.message });
-      this.fail(e);
+      this.fail(e, false);
       return undefined;
     }
   }

@@ -1,0 +1,116 @@
+/**
+ * Two real HTTP servers on loopback for the network-policy tests: an "allowed" one on 127.0.0.2
+ * (the tests set CLIPSTREAM_ALLOWED_NETWORKS=127.0.0.2/32) and a "private" one on 127.0.0.1 that
+ * serves the same media, so anything that reached it would work: a refusal is the policy's
+ * doing, and the private server's log must stay empty.
+ *
+ * Routes of the allowed server:
+ *   /clip.mp4                  a real MP4 (ffmpeg's test pattern)
+ *   /redirect.mp4              302 to the private server's /clip.mp4
+ *   /hls.m3u8                  HLS whose segments are on the allowed server
+ *   /hls-private-segments.m3u8 HLS whose segments are on the private server
+ *   /hls-private-key.m3u8      AES-128 HLS, segments on the allowed server, key on the private one
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ffmpeg, makeClip } from './media.js';
+
+export interface PolicyServers {
+  /** `http://127.0.0.2:PORT` */
+  readonly allowed: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly private: string;
+  /** Every connection and request the private server saw (must stay empty). */
+  readonly privateHits: string[];
+  /** Requests the allowed server answered. */
+  readonly allowedHits: string[];
+  close(): Promise<void>;
+}
+
+async function listen(server: Server, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Renders the media into `dir` and starts both servers. */
+export async function startPolicyServers(dir: string): Promise<PolicyServers> {
+  const clip = await makeClip(join(dir, 'clip.mp4'), {
+    durationSec: 2,
+    fps: 10,
+    width: 160,
+    height: 90,
+    gop: 10,
+    extra: ['-movflags', '+faststart'],
+  });
+  await ffmpeg(['-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0',
+    '-hls_segment_filename', join(dir, 'seg%d.ts'), join(dir, 'plain.m3u8')]);
+  await writeFile(join(dir, 'enc.key'), randomBytes(16));
+  await writeFile(join(dir, 'keyinfo'), `KEY_URI\n${join(dir, 'enc.key')}\n`);
+  await ffmpeg(['-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0',
+    '-hls_key_info_file', join(dir, 'keyinfo'), '-hls_segment_filename', join(dir, 'encseg%d.ts'),
+    join(dir, 'enc.m3u8')]);
+  const files = new Set(await readdir(dir));
+
+  const privateHits: string[] = [];
+  const allowedHits: string[] = [];
+  let allowedBase = '';
+  let privateBase = '';
+  const serveFile = async (name: string, res: import('node:http').ServerResponse) => {
+    if (!files.has(name)) return void res.writeHead(404).end();
+    const body = await readFile(join(dir, name));
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  };
+  const playlist = async (file: string, segmentBase: string, keyUri?: string) => {
+    const text = await readFile(join(dir, file), 'utf8');
+    return text
+      .split('\n')
+      .map((l) => (/^(enc)?seg\d+\.ts$/.test(l) ? `${segmentBase}/${l}` : l))
+      .join('\n')
+      .replace('KEY_URI', keyUri ?? '');
+  };
+
+  const allowed = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    allowedHits.push(`${req.method} ${path}`);
+    const m3u8 = (text: string) =>
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text);
+    switch (path) {
+      case '/redirect.mp4':
+        return void res.writeHead(302, { location: `${privateBase}/clip.mp4` }).end();
+      case '/hls.m3u8':
+        return void playlist('plain.m3u8', allowedBase).then(m3u8);
+      case '/hls-private-segments.m3u8':
+        return void playlist('plain.m3u8', privateBase).then(m3u8);
+      case '/hls-private-key.m3u8':
+        return void playlist('enc.m3u8', allowedBase, `${privateBase}/enc.key`).then(m3u8);
+      default:
+        return void serveFile(path.slice(1), res);
+    }
+  });
+  const priv = createServer((req, res) => {
+    privateHits.push(`${req.method} ${req.url}`);
+    void serveFile(new URL(req.url ?? '/', 'http://x').pathname.slice(1), res);
+  });
+  priv.on('connection', (s) => privateHits.push(`connection from ${s.remoteAddress}`));
+  allowedBase = `http://127.0.0.2:${await listen(allowed, '127.0.0.2')}`;
+  privateBase = `http://127.0.0.1:${await listen(priv, '127.0.0.1')}`;
+  return {
+    allowed: allowedBase,
+    private: privateBase,
+    privateHits,
+    allowedHits,
+    async close() {
+      for (const s of [allowed, priv]) {
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
+    },
+  };
+}
