@@ -239,7 +239,7 @@ export async function resolveHost(host: string, policy: SourcePolicy): Promise<I
   } else {
     let answer: LookupAddress[];
     try {
-      answer = await (policy.lookup ?? defaultLookup)(host);
+      answer = await (policy.lookup ?? defaultLookup)(host.toLowerCase());
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOTFOUND' || code === 'ENODATA') {
