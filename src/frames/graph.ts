@@ -68,16 +68,22 @@ export function sourceInputOptions(
     throw new TypeError(`source input ${JSON.stringify(src.input)} does not match its kind '${src.kind}'`);
   }
   const demuxers: readonly string[] =
-    src.kind === 'http' ? [...ALLOWED_DEMUXERS, ...HTTP_DEMUXERS] : src.kind === 'rtsp' ? ['rtsp'] : ALLOWED_DEMUXERS;
+    src.kind === 'http'
+      ? [...ALLOWED_DEMUXERS, ...HTTP_DEMUXERS]
+      : src.kind === 'rtsp'
+        ? ['rtsp']
+        : ALLOWED_DEMUXERS;
   const opts = ['-protocol_whitelist', PROTOCOLS[src.kind], '-format_whitelist', demuxers.join(',')];
   if (src.kind === 'http') {
     opts.push('-rw_timeout', String(limits.networkTimeoutMs * 1000));
     if (src.proxy !== undefined) {
-      if (!/^http:\/\/127\.0\.0\.1:\d+\/$/.test(src.proxy)) throw new TypeError(`not a loopback proxy: ${src.proxy}`);
+      if (!/^http:\/\/127\.0\.0\.1:\d+\/$/.test(src.proxy))
+        throw new TypeError(`not a loopback proxy: ${src.proxy}`);
       opts.push('-http_proxy', src.proxy);
     }
   }
-  if (src.kind === 'rtsp') opts.push('-rtsp_transport', 'tcp', '-timeout', String(limits.networkTimeoutMs * 1000));
+  if (src.kind === 'rtsp')
+    opts.push('-rtsp_transport', 'tcp', '-timeout', String(limits.networkTimeoutMs * 1000));
   return opts;
 }
 

@@ -14,5 +14,12 @@ export type { OpenSourceOptions, OpenedSource } from './open-source.js';
 export { PolicyProxy } from './proxy.js';
 export type { ProxyBudgets, ProxySession } from './proxy.js';
 export { checkSourcePolicy, checkUri, resolveRtsp, resolveSource, sourcePolicyFor } from './source.js';
-export type { LocalFiles, Lookup, LookupAddress, PolicySettings, ResolvedSource, SourcePolicy } from './source.js';
+export type {
+  LocalFiles,
+  Lookup,
+  LookupAddress,
+  PolicySettings,
+  ResolvedSource,
+  SourcePolicy,
+} from './source.js';
 export type { Frame, ProbeInfo } from './types.js';

@@ -83,8 +83,10 @@ export class PolicyProxy {
   async open(opts: SessionOptions): Promise<ProxySession> {
     if (this.closing) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the policy proxy is closed');
     scrubProxyEnv(this.log);
-    const session = new ProxySession(opts, this.log.child({ component: 'proxy', videoId: opts.videoId }), () =>
-      this.sessions.delete(session),
+    const session = new ProxySession(
+      opts,
+      this.log.child({ component: 'proxy', videoId: opts.videoId }),
+      () => this.sessions.delete(session),
     );
     this.sessions.add(session);
     try {
@@ -143,7 +145,10 @@ export class ProxySession {
       },
     };
     this.server = createServer((req, res) => void this.onRequest(req, res));
-    this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onConnect(req, socket, head));
+    this.server.on(
+      'connect',
+      (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onConnect(req, socket, head),
+    );
     this.server.on('connection', (s: Socket) => this.track(s));
     this.server.on('upgrade', (_req: IncomingMessage, socket: Socket) => socket.destroy());
     this.server.on('clientError', (_err, socket: Socket) => socket.destroy());
@@ -229,7 +234,10 @@ export class ProxySession {
     } catch (err) {
       const e =
         err instanceof ClipstreamError && err.code === 'CLIPSTREAM_URI_REFUSED'
-          ? new ClipstreamError('CLIPSTREAM_URI_REFUSED', `connection to ${host}:${port} refused: ${err.message}`)
+          ? new ClipstreamError(
+              'CLIPSTREAM_URI_REFUSED',
+              `connection to ${host}:${port} refused: ${err.message}`,
+            )
           : err instanceof ClipstreamError
             ? err
             : new ClipstreamError('CLIPSTREAM_SOURCE_UNAVAILABLE', `cannot resolve ${host}: ${String(err)}`);
@@ -262,7 +270,13 @@ export class ProxySession {
     const headers = forwardable(req.headers);
     headers.host = url.host;
     const out = httpRequest(
-      { createConnection: () => upstream, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false },
+      {
+        createConnection: () => upstream,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        setHost: false,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
         up.on('data', (c: Buffer) => {
@@ -286,7 +300,8 @@ export class ProxySession {
     let port: number;
     try {
       const target = new URL(`http://${req.url ?? ''}`);
-      if (target.port === '' || target.pathname !== '/' || target.username !== '') throw new Error('bad target');
+      if (target.port === '' || target.pathname !== '/' || target.username !== '')
+        throw new Error('bad target');
       host = target.hostname;
       port = Number(target.port);
     } catch {

@@ -99,9 +99,13 @@ export async function checkSourcePolicy(policy: SourcePolicy): Promise<void> {
   try {
     if (root === undefined || !(await stat(root)).isDirectory()) throw new Error('not a directory');
   } catch (err) {
-    throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `CLIPSTREAM_MEDIA_ROOT ${root} is not a readable folder`, {
-      cause: err,
-    });
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_CONFIG',
+      `CLIPSTREAM_MEDIA_ROOT ${root} is not a readable folder`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -245,19 +249,27 @@ export async function resolveHost(host: string, policy: SourcePolicy): Promise<I
       if (code === 'ENOTFOUND' || code === 'ENODATA') {
         throw new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', `host not found: ${host}`, { cause: err });
       }
-      throw new ClipstreamError('CLIPSTREAM_SOURCE_UNAVAILABLE', `cannot resolve ${host}: ${code ?? String(err)}`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_SOURCE_UNAVAILABLE',
+        `cannot resolve ${host}: ${code ?? String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     addresses = [];
     for (const a of answer) {
       const ip = parseAddress(a.address);
       if (ip === undefined) {
-        throw new ClipstreamError('CLIPSTREAM_URI_REFUSED', `host ${host} resolves to '${a.address}', not an IP address`);
+        throw new ClipstreamError(
+          'CLIPSTREAM_URI_REFUSED',
+          `host ${host} resolves to '${a.address}', not an IP address`,
+        );
       }
       addresses.push(ip);
     }
-    if (addresses.length === 0) throw new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', `host not found: ${host}`);
+    if (addresses.length === 0)
+      throw new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', `host not found: ${host}`);
   }
   for (const ip of addresses) {
     const reason = addressRefusal(ip, policy);
@@ -265,7 +277,9 @@ export async function resolveHost(host: string, policy: SourcePolicy): Promise<I
       const shown = addressText(ip);
       throw new ClipstreamError(
         'CLIPSTREAM_URI_REFUSED',
-        shown === host ? `address ${shown} refused (${reason})` : `host ${host} resolves to ${shown} (${reason})`,
+        shown === host
+          ? `address ${shown} refused (${reason})`
+          : `host ${host} resolves to ${shown} (${reason})`,
       );
     }
   }
@@ -291,5 +305,9 @@ export async function resolveRtsp(uri: string, policy: SourcePolicy): Promise<Re
   const literal = first!.kind() === 'ipv6' ? `[${addressText(first!)}]` : addressText(first!);
   const auth = url.username !== '' ? `${url.username}${url.password !== '' ? `:${url.password}` : ''}@` : '';
   const port = url.port !== '' ? `:${url.port}` : '';
-  return { uri, input: `${url.protocol}//${auth}${literal}${port}${url.pathname}${url.search}`, kind: 'rtsp' };
+  return {
+    uri,
+    input: `${url.protocol}//${auth}${literal}${port}${url.pathname}${url.search}`,
+    kind: 'rtsp',
+  };
 }

@@ -3,7 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { decodeFrames, openSource, probe } from '../frames/index.js';
-import type { MediaLimits, OpenedSource, PolicyProxy, ResolvedSource, Sampling, SourcePolicy } from '../frames/index.js';
+import type {
+  MediaLimits,
+  OpenedSource,
+  PolicyProxy,
+  ResolvedSource,
+  Sampling,
+  SourcePolicy,
+} from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';

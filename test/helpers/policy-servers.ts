@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ffmpeg, makeClip } from './media.js';
@@ -49,20 +49,47 @@ export async function startPolicyServers(dir: string): Promise<PolicyServers> {
     gop: 10,
     extra: ['-movflags', '+faststart'],
   });
-  await ffmpeg(['-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0',
-    '-hls_segment_filename', join(dir, 'seg%d.ts'), join(dir, 'plain.m3u8')]);
+  await ffmpeg([
+    '-i',
+    clip,
+    '-c',
+    'copy',
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_list_size',
+    '0',
+    '-hls_segment_filename',
+    join(dir, 'seg%d.ts'),
+    join(dir, 'plain.m3u8'),
+  ]);
   await writeFile(join(dir, 'enc.key'), randomBytes(16));
   await writeFile(join(dir, 'keyinfo'), `KEY_URI\n${join(dir, 'enc.key')}\n`);
-  await ffmpeg(['-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0',
-    '-hls_key_info_file', join(dir, 'keyinfo'), '-hls_segment_filename', join(dir, 'encseg%d.ts'),
-    join(dir, 'enc.m3u8')]);
+  await ffmpeg([
+    '-i',
+    clip,
+    '-c',
+    'copy',
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_list_size',
+    '0',
+    '-hls_key_info_file',
+    join(dir, 'keyinfo'),
+    '-hls_segment_filename',
+    join(dir, 'encseg%d.ts'),
+    join(dir, 'enc.m3u8'),
+  ]);
   const files = new Set(await readdir(dir));
 
   const privateHits: string[] = [];
   const allowedHits: string[] = [];
   let allowedBase = '';
   let privateBase = '';
-  const serveFile = async (name: string, res: import('node:http').ServerResponse) => {
+  const serveFile = async (name: string, res: ServerResponse) => {
     if (!files.has(name)) return void res.writeHead(404).end();
     const body = await readFile(join(dir, name));
     res.writeHead(200, { 'content-length': body.length }).end(body);

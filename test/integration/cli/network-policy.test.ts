@@ -45,7 +45,10 @@ describe('clipstream run: the network policy proxy', () => {
       const r = await run(path);
       const line = errorLine(r);
       assert.match(line, /^clipstream: CLIPSTREAM_URI_REFUSED: connection to 127\.0\.0\.1:\d+ refused: /);
-      assert.match(line, /127\.0\.0\.1 refused \(loopback; not a public address and not in CLIPSTREAM_ALLOWED_NETWORKS\)/);
+      assert.match(
+        line,
+        /127\.0\.0\.1 refused \(loopback; not a public address and not in CLIPSTREAM_ALLOWED_NETWORKS\)/,
+      );
       assert.deepEqual(servers.privateHits, []);
       assert.ok(servers.allowedHits.includes(`GET ${path}`), servers.allowedHits.join('\n'));
     });

@@ -71,7 +71,10 @@ describe('worker: the network policy proxy', { timeout: 300_000 }, () => {
       assert.ok(r, `a DLQ record for ${refused[i]}`);
       const rec = json<DlqRecord>(r);
       assert.equal(rec.error.code, 'CLIPSTREAM_URI_REFUSED', `${refused[i]}: ${rec.error.message}`);
-      assert.match(rec.error.message, /connection to 127\.0\.0\.1:\d+ refused: address 127\.0\.0\.1 refused \(loopback/);
+      assert.match(
+        rec.error.message,
+        /connection to 127\.0\.0\.1:\d+ refused: address 127\.0\.0\.1 refused \(loopback/,
+      );
     }
     assert.deepEqual(servers.privateHits, [], 'the private server saw no connection at all');
     assert.ok(servers.allowedHits.includes('GET /hls-private-key.m3u8'));

@@ -96,7 +96,10 @@ describe('source input options', () => {
     const o = sourceInputOptions({ ...httpSrc, proxy: 'http://127.0.0.1:41234/' }, limits);
     assert.equal(optionValue(o, '-http_proxy'), 'http://127.0.0.1:41234/');
     assert.equal(optionValue(o, '-format_whitelist'), [...ALLOWED_DEMUXERS, 'hls'].join(','));
-    assert.equal(optionValue(sourceInputOptions(fileSrc, limits), '-format_whitelist')?.includes('hls'), false);
+    assert.equal(
+      optionValue(sourceInputOptions(fileSrc, limits), '-format_whitelist')?.includes('hls'),
+      false,
+    );
   });
 
   it('refuses a proxy that is not on loopback', () => {
@@ -106,7 +109,10 @@ describe('source input options', () => {
   });
 
   it('rtsp gets TCP transport, its own transports and only the rtsp demuxer', () => {
-    const o = sourceInputOptions({ uri: 'rtsp://cam/x', input: 'rtsp://93.184.216.34:8554/x', kind: 'rtsp' }, limits);
+    const o = sourceInputOptions(
+      { uri: 'rtsp://cam/x', input: 'rtsp://93.184.216.34:8554/x', kind: 'rtsp' },
+      limits,
+    );
     assert.equal(optionValue(o, '-protocol_whitelist'), 'tcp,udp,rtp,tls');
     assert.equal(optionValue(o, '-format_whitelist'), 'rtsp');
     assert.equal(optionValue(o, '-rtsp_transport'), 'tcp');

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
 import { isClipstreamError } from '../../../src/errors.js';
-import { checkSourcePolicy, checkUri, resolveRtsp, resolveSource, sourcePolicyFor } from '../../../src/frames/index.js';
+import {
+  checkSourcePolicy,
+  checkUri,
+  resolveRtsp,
+  resolveSource,
+  sourcePolicyFor,
+} from '../../../src/frames/index.js';
 import type { Lookup, SourcePolicy } from '../../../src/frames/index.js';
 import { addressRefusal, hostAddress, parseNetworks } from '../../../src/frames/ip-policy.js';
 
@@ -40,24 +46,45 @@ describe('sourcePolicyFor: the media-root rule', () => {
   });
   it('checkUri refuses local files (paths and file URIs) in refused mode, and nothing else', () => {
     const worker = sourcePolicyFor('worker', net);
-    assert.equal(code(() => checkUri('/tmp/a.mp4', worker)), 'CLIPSTREAM_URI_REFUSED');
-    assert.equal(code(() => checkUri('FILE:///tmp/a.mp4', worker)), 'CLIPSTREAM_URI_REFUSED');
-    assert.equal(code(() => checkUri('relative.mp4', worker)), 'CLIPSTREAM_URI_REFUSED');
+    assert.equal(
+      code(() => checkUri('/tmp/a.mp4', worker)),
+      'CLIPSTREAM_URI_REFUSED',
+    );
+    assert.equal(
+      code(() => checkUri('FILE:///tmp/a.mp4', worker)),
+      'CLIPSTREAM_URI_REFUSED',
+    );
+    assert.equal(
+      code(() => checkUri('relative.mp4', worker)),
+      'CLIPSTREAM_URI_REFUSED',
+    );
     assert.equal(checkUri('https://example.com/a.mp4', worker), 'http');
     assert.equal(checkUri('rtsp://cam/live', worker), 'rtsp');
-    assert.equal(code(() => checkUri('ftp://x/a.mp4', worker)), 'CLIPSTREAM_BAD_URI');
+    assert.equal(
+      code(() => checkUri('ftp://x/a.mp4', worker)),
+      'CLIPSTREAM_BAD_URI',
+    );
     assert.equal(checkUri('/tmp/a.mp4', sourcePolicyFor('cli', net)), 'file');
   });
   it('resolveSource refuses local files in refused mode, and media-root mode without a root', async () => {
-    await rejectsWith(resolveSource('/etc/hostname', sourcePolicyFor('worker', net)), 'CLIPSTREAM_URI_REFUSED');
+    await rejectsWith(
+      resolveSource('/etc/hostname', sourcePolicyFor('worker', net)),
+      'CLIPSTREAM_URI_REFUSED',
+    );
     await rejectsWith(
       resolveSource('/etc/hostname', { ...net, localFiles: 'media-root' }),
       'CLIPSTREAM_URI_REFUSED',
     );
   });
   it('checkSourcePolicy stops start-up on a media root that is no folder, or a bad network', async () => {
-    await rejectsWith(checkSourcePolicy(sourcePolicyFor('worker', { ...net, mediaRoot: '/no/such/dir' })), 'CLIPSTREAM_BAD_CONFIG');
-    await rejectsWith(checkSourcePolicy({ ...net, allowedNetworks: ['10.0.0.0/33'] }), 'CLIPSTREAM_BAD_CONFIG');
+    await rejectsWith(
+      checkSourcePolicy(sourcePolicyFor('worker', { ...net, mediaRoot: '/no/such/dir' })),
+      'CLIPSTREAM_BAD_CONFIG',
+    );
+    await rejectsWith(
+      checkSourcePolicy({ ...net, allowedNetworks: ['10.0.0.0/33'] }),
+      'CLIPSTREAM_BAD_CONFIG',
+    );
     await checkSourcePolicy(sourcePolicyFor('worker', { ...net, mediaRoot: '/tmp' }));
   });
 });
@@ -86,10 +113,14 @@ describe('bypass spellings of refused addresses', () => {
     });
   }
   it('zone ids are not valid URL hosts', async () => {
-    await rejectsWith(resolveSource('http://[fe80::1%25eth0]/', { allowPrivateNetworks: false }), 'CLIPSTREAM_BAD_URI');
+    await rejectsWith(
+      resolveSource('http://[fe80::1%25eth0]/', { allowPrivateNetworks: false }),
+      'CLIPSTREAM_BAD_URI',
+    );
   });
   it('names are not addresses', () => {
-    for (const h of ['localhost', 'example.com', '127.0.0.1.nip.io', '']) assert.equal(hostAddress(h), undefined, h);
+    for (const h of ['localhost', 'example.com', '127.0.0.1.nip.io', ''])
+      assert.equal(hostAddress(h), undefined, h);
   });
   it('public addresses in any spelling pass', () => {
     for (const h of ['93.184.216.34', '1572395042', '[2606:4700:4700::1111]', '[::ffff:8.8.8.8]']) {
@@ -99,7 +130,10 @@ describe('bypass spellings of refused addresses', () => {
 });
 
 describe('allowed networks', () => {
-  const policy = { allowPrivateNetworks: false, allowedNetworks: ['10.20.0.0/16', '127.0.0.2/32', 'fd00:1::/64'] };
+  const policy = {
+    allowPrivateNetworks: false,
+    allowedNetworks: ['10.20.0.0/16', '127.0.0.2/32', 'fd00:1::/64'],
+  };
   it('let chosen private ranges through, and only those', () => {
     assert.equal(addressRefusal('10.20.3.4', policy), undefined);
     assert.equal(addressRefusal('127.0.0.2', policy), undefined);
@@ -120,13 +154,19 @@ describe('allowed networks', () => {
     }
   });
   it('bad CIDRs are a coded configuration error', () => {
-    assert.equal(code(() => parseNetworks(['10.0.0.0/8', 'nonsense'])), 'CLIPSTREAM_BAD_CONFIG');
+    assert.equal(
+      code(() => parseNetworks(['10.0.0.0/8', 'nonsense'])),
+      'CLIPSTREAM_BAD_CONFIG',
+    );
   });
   it('CLIPSTREAM_ALLOWED_NETWORKS is read as a comma-separated CIDR list and checked', () => {
     const c = loadConfig({}, { CLIPSTREAM_ALLOWED_NETWORKS: ' 10.20.0.0/16, 127.0.0.2/32 ,' });
     assert.deepEqual(c.allowedNetworks, ['10.20.0.0/16', '127.0.0.2/32']);
     assert.deepEqual(loadConfig({}, {}).allowedNetworks, []);
-    assert.equal(code(() => loadConfig({}, { CLIPSTREAM_ALLOWED_NETWORKS: '10.0.0.0' })), 'CLIPSTREAM_BAD_CONFIG');
+    assert.equal(
+      code(() => loadConfig({}, { CLIPSTREAM_ALLOWED_NETWORKS: '10.0.0.0' })),
+      'CLIPSTREAM_BAD_CONFIG',
+    );
     assert.equal(sourcePolicyFor('worker', c).allowedNetworks?.length, 2);
   });
 });
@@ -159,11 +199,19 @@ describe('resolveRtsp: resolve once, check, hand ffmpeg the address literal', ()
   });
   it('normalises numeric spellings without asking DNS', async () => {
     asked = [];
-    await rejectsWith(resolveRtsp('rtsp://2130706433/live', policy), 'CLIPSTREAM_URI_REFUSED', /127\.0\.0\.1.*loopback/);
+    await rejectsWith(
+      resolveRtsp('rtsp://2130706433/live', policy),
+      'CLIPSTREAM_URI_REFUSED',
+      /127\.0\.0\.1.*loopback/,
+    );
     assert.deepEqual(asked, []);
   });
   it('refuses private answers unless allowed', async () => {
-    await rejectsWith(resolveRtsp('rtsp://inside.example/x', policy), 'CLIPSTREAM_URI_REFUSED', /10\.0\.0\.7 \(private/);
+    await rejectsWith(
+      resolveRtsp('rtsp://inside.example/x', policy),
+      'CLIPSTREAM_URI_REFUSED',
+      /10\.0\.0\.7 \(private/,
+    );
     const r = await resolveRtsp('rtsp://inside.example/x', { ...policy, allowedNetworks: ['10.0.0.0/24'] });
     assert.equal(r.input, 'rtsp://10.0.0.7/x');
   });

@@ -128,7 +128,10 @@ describe('policy proxy', () => {
     const out = await raw(s.url, get(`http://rebind.example:${port}/`));
     assert.match(out, /^HTTP\/1\.1 403/);
     assert.equal(s.error?.code, 'CLIPSTREAM_URI_REFUSED');
-    assert.match(s.error!.message, /rebind\.example:\d+ refused: host rebind\.example resolves to 127\.0\.0\.1 \(loopback/);
+    assert.match(
+      s.error!.message,
+      /rebind\.example:\d+ refused: host rebind\.example resolves to 127\.0\.0\.1 \(loopback/,
+    );
     await raw(s.url, get(`http://rebind.example:${port}/again`));
     assert.equal(asked, 1);
     await s.close();
@@ -176,7 +179,10 @@ describe('policy proxy', () => {
       assert.match(s.error!.message, reason);
       await s.close();
       const t = await open();
-      assert.match(await raw(t.url, tunnel(`${host}:${port}`, get(`http://${host}:${port}/`))), /^HTTP\/1\.1 403/);
+      assert.match(
+        await raw(t.url, tunnel(`${host}:${port}`, get(`http://${host}:${port}/`))),
+        /^HTTP\/1\.1 403/,
+      );
       assert.equal(t.error?.code, 'CLIPSTREAM_URI_REFUSED');
       await t.close();
     });
@@ -184,7 +190,10 @@ describe('policy proxy', () => {
 
   it('judges IPv4-mapped IPv6 by the IPv4 address inside against the allowed networks', async () => {
     const s = await open();
-    const out = await raw(s.url, tunnel(`[::ffff:127.0.0.2]:${port}`, get(`http://127.0.0.2:${port}/mapped`)));
+    const out = await raw(
+      s.url,
+      tunnel(`[::ffff:127.0.0.2]:${port}`, get(`http://127.0.0.2:${port}/mapped`)),
+    );
     // ::ffff:127.0.0.2 is allowed as 127.0.0.2/32; Linux connects it to 127.0.0.2 over IPv6 dual stack
     assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200/);
     assert.equal(s.error, undefined);
@@ -196,14 +205,20 @@ describe('policy proxy', () => {
     const out = await raw(s.url, tunnel(`127.0.0.2:${port}`, get(`http://127.0.0.2:${port}/tunnelled`)));
     assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200/);
     assert.match(out, /allowed body$/);
-    assert.ok(allowed.hits.some((h) => h.includes('/tunnelled')), allowed.hits.join('\n'));
+    assert.ok(
+      allowed.hits.some((h) => h.includes('/tunnelled')),
+      allowed.hits.join('\n'),
+    );
     assert.ok(s.bytes > 0);
     await s.close();
   });
 
   it('refuses requests that are not absolute-form http', async () => {
     const s = await open();
-    assert.match(await raw(s.url, get(`http://127.0.0.2:${port}/`).replace(/^GET \S+/, 'GET /local')), /^HTTP\/1\.1 400/);
+    assert.match(
+      await raw(s.url, get(`http://127.0.0.2:${port}/`).replace(/^GET \S+/, 'GET /local')),
+      /^HTTP\/1\.1 400/,
+    );
     await s.close();
   });
 
