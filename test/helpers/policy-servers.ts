@@ -10,23 +10,34 @@
  *   /hls.m3u8                  HLS whose segments are on the allowed server
  *   /hls-private-segments.m3u8 HLS whose segments are on the private server
  *   /hls-private-key.m3u8      AES-128 HLS, segments on the allowed server, key on the private one
+ * and the same over https (`allowedHttps`, `privateHttps`, with the certificate of
+ * test/fixtures/tls), where /redirect.mp4 goes to the private https server: ffmpeg tunnels these
+ * through CONNECT.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ffmpeg, makeClip } from './media.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/tls', import.meta.url));
 
 export interface PolicyServers {
   /** `http://127.0.0.2:PORT` */
   readonly allowed: string;
   /** `http://127.0.0.1:PORT` */
   readonly private: string;
+  /** `https://127.0.0.2:PORT` */
+  readonly allowedHttps: string;
+  /** `https://127.0.0.1:PORT` */
+  readonly privateHttps: string;
   /** Every connection and request the private server saw (must stay empty). */
   readonly privateHits: string[];
-  /** Requests the allowed server answered. */
+  /** Requests the allowed servers answered: `METHOD SCHEME PATH`, e.g. `GET http /clip.mp4`. */
   readonly allowedHits: string[];
   close(): Promise<void>;
 }
@@ -103,38 +114,68 @@ export async function startPolicyServers(dir: string): Promise<PolicyServers> {
       .replace('KEY_URI', keyUri ?? '');
   };
 
-  const allowed = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    allowedHits.push(`${req.method} ${path}`);
-    const m3u8 = (text: string) =>
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text);
-    switch (path) {
-      case '/redirect.mp4':
-        return void res.writeHead(302, { location: `${privateBase}/clip.mp4` }).end();
-      case '/hls.m3u8':
-        return void playlist('plain.m3u8', allowedBase).then(m3u8);
-      case '/hls-private-segments.m3u8':
-        return void playlist('plain.m3u8', privateBase).then(m3u8);
-      case '/hls-private-key.m3u8':
-        return void playlist('enc.m3u8', allowedBase, `${privateBase}/enc.key`).then(m3u8);
-      default:
-        return void serveFile(path.slice(1), res);
-    }
-  });
-  const priv = createServer((req, res) => {
+  // One handler for the allowed server, plain and TLS; `self` and `other` are its own base and
+  // the private server's base of the same scheme.
+  const allowedHandler =
+    (self: () => string, other: () => string) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      allowedHits.push(`${req.method} ${self().split(':')[0]} ${path}`);
+      const m3u8 = (text: string) =>
+        res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text);
+      switch (path) {
+        case '/redirect.mp4':
+          return void res.writeHead(302, { location: `${other()}/clip.mp4` }).end();
+        case '/hls.m3u8':
+          return void playlist('plain.m3u8', self()).then(m3u8);
+        case '/hls-private-segments.m3u8':
+          return void playlist('plain.m3u8', other()).then(m3u8);
+        case '/hls-private-key.m3u8':
+          return void playlist('enc.m3u8', self(), `${other()}/enc.key`).then(m3u8);
+        default:
+          return void serveFile(path.slice(1), res);
+      }
+    };
+  const privateHandler = (req: IncomingMessage, res: ServerResponse): void => {
     privateHits.push(`${req.method} ${req.url}`);
     void serveFile(new URL(req.url ?? '/', 'http://x').pathname.slice(1), res);
-  });
-  priv.on('connection', (s) => privateHits.push(`connection from ${s.remoteAddress}`));
+  };
+  const tls = {
+    cert: await readFile(join(FIXTURES, 'cert.pem')),
+    key: await readFile(join(FIXTURES, 'key.pem')),
+  };
+  let allowedHttpsBase = '';
+  let privateHttpsBase = '';
+  const allowed = createServer(
+    allowedHandler(
+      () => allowedBase,
+      () => privateBase,
+    ),
+  );
+  const allowedTls = createHttpsServer(
+    tls,
+    allowedHandler(
+      () => allowedHttpsBase,
+      () => privateHttpsBase,
+    ),
+  );
+  const priv = createServer(privateHandler);
+  const privTls = createHttpsServer(tls, privateHandler);
+  for (const s of [priv, privTls])
+    s.on('connection', (c: Socket) => privateHits.push(`connection from ${c.remoteAddress}`));
   allowedBase = `http://127.0.0.2:${await listen(allowed, '127.0.0.2')}`;
   privateBase = `http://127.0.0.1:${await listen(priv, '127.0.0.1')}`;
+  allowedHttpsBase = `https://127.0.0.2:${await listen(allowedTls, '127.0.0.2')}`;
+  privateHttpsBase = `https://127.0.0.1:${await listen(privTls, '127.0.0.1')}`;
   return {
     allowed: allowedBase,
     private: privateBase,
+    allowedHttps: allowedHttpsBase,
+    privateHttps: privateHttpsBase,
     privateHits,
     allowedHits,
     async close() {
-      for (const s of [allowed, priv]) {
+      for (const s of [allowed, priv, allowedTls, privTls]) {
         s.closeAllConnections();
         await new Promise<void>((r) => s.close(() => r()));
       }

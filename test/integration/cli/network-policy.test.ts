@@ -33,16 +33,22 @@ describe('clipstream run: the network policy proxy', () => {
     await removeTempDir(dir);
   });
 
-  const run = (path: string) =>
-    clipstream(['run', `${servers.allowed}${path}`, '--model', TINY_PACK, '--query', 'a test pattern'], env);
+  const run = (path: string, base = servers.allowed) =>
+    clipstream(['run', `${base}${path}`, '--model', TINY_PACK, '--query', 'a test pattern'], env);
 
-  for (const [name, path] of [
-    ['a redirect to the private server', '/redirect.mp4'],
-    ['HLS whose segments live on the private server', '/hls-private-segments.m3u8'],
-    ['HLS whose AES key lives on the private server', '/hls-private-key.m3u8'],
+  for (const [name, scheme, path] of [
+    ['a redirect to the private server', 'http', '/redirect.mp4'],
+    ['HLS whose segments live on the private server', 'http', '/hls-private-segments.m3u8'],
+    ['HLS whose AES key lives on the private server', 'http', '/hls-private-key.m3u8'],
+    ['an https redirect to the private https server (CONNECT)', 'https', '/redirect.mp4'],
+    [
+      'https HLS whose segments live on the private https server (CONNECT)',
+      'https',
+      '/hls-private-segments.m3u8',
+    ],
   ] as const) {
     it(`refuses ${name}: one coded line, and the private server sees nothing`, async () => {
-      const r = await run(path);
+      const r = await run(path, scheme === 'https' ? servers.allowedHttps : servers.allowed);
       const line = errorLine(r);
       assert.match(line, /^clipstream: CLIPSTREAM_URI_REFUSED: connection to 127\.0\.0\.1:\d+ refused: /);
       assert.match(
@@ -50,9 +56,16 @@ describe('clipstream run: the network policy proxy', () => {
         /127\.0\.0\.1 refused \(loopback; not a public address and not in CLIPSTREAM_ALLOWED_NETWORKS\)/,
       );
       assert.deepEqual(servers.privateHits, []);
-      assert.ok(servers.allowedHits.includes(`GET ${path}`), servers.allowedHits.join('\n'));
+      assert.ok(servers.allowedHits.includes(`GET ${scheme} ${path}`), servers.allowedHits.join('\n'));
     });
   }
+
+  it('decodes an MP4 over https from an allowed network (tunnelled through CONNECT)', async () => {
+    const r = await run('/clip.mp4', servers.allowedHttps);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as ResultDocument).sampling.frames, 2);
+    assert.ok(servers.allowedHits.includes('GET https /clip.mp4'), servers.allowedHits.join('\n'));
+  });
 
   it('decodes an MP4 from an allowed network normally', async () => {
     const r = await run('/clip.mp4');
@@ -69,7 +82,7 @@ describe('clipstream run: the network policy proxy', () => {
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ResultDocument;
     assert.equal(doc.sampling.frames, 2);
-    assert.ok(servers.allowedHits.includes('GET /seg1.ts'), servers.allowedHits.join('\n'));
+    assert.ok(servers.allowedHits.includes('GET http /seg1.ts'), servers.allowedHits.join('\n'));
     assert.deepEqual(servers.privateHits, []);
   });
 

@@ -77,7 +77,7 @@ describe('worker: the network policy proxy', { timeout: 300_000 }, () => {
       );
     }
     assert.deepEqual(servers.privateHits, [], 'the private server saw no connection at all');
-    assert.ok(servers.allowedHits.includes('GET /hls-private-key.m3u8'));
-    assert.ok(servers.allowedHits.includes('GET /hls-private-segments.m3u8'));
+    assert.ok(servers.allowedHits.includes('GET http /hls-private-key.m3u8'));
+    assert.ok(servers.allowedHits.includes('GET http /hls-private-segments.m3u8'));
   });
 });
