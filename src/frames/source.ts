@@ -277,7 +277,7 @@ export async function resolveHost(host: string, policy: SourcePolicy): Promise<I
       const shown = addressText(ip);
       throw new ClipstreamError(
         'CLIPSTREAM_URI_REFUSED',
-        shown === host
+        literal !== undefined
           ? `address ${shown} refused (${reason})`
           : `host ${host} resolves to ${shown} (${reason})`,
       );
