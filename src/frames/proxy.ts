@@ -21,6 +21,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { ClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { addressText } from './ip-policy.js';
@@ -279,18 +280,14 @@ export class ProxySession {
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
-        up.on('data', (c: Buffer) => {
-          if (this.count(c.length)) res.write(c);
-        });
+        this.relay(up, res);
         up.on('end', () => res.end());
         up.on('error', () => res.destroy());
       },
     );
     out.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
-    req.on('data', (c: Buffer) => {
-      if (this.count(c.length)) out.write(c);
-    });
+    this.relay(req, out);
     req.on('end', () => out.end());
   }
 
@@ -320,15 +317,29 @@ export class ProxySession {
     }
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0 && this.count(head.length)) upstream.write(head);
-    const relay = (from: Socket, to: Socket) => {
-      from.on('data', (c: Buffer) => {
-        if (this.count(c.length)) to.write(c);
-      });
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.relay(from, to);
       from.on('end', () => to.end());
       from.on('close', () => to.destroy());
-    };
-    relay(client, upstream);
-    relay(upstream, client);
+    }
+  }
+
+  /**
+   * Copies `from` to `to`, counting every byte against the budget, with backpressure: when ffmpeg
+   * reads slowly (its stdout is full because the consumer holds frames) the upstream read
+   * pauses, so the proxy never buffers more than a socket's worth per connection.
+   */
+  private relay(from: Readable, to: Writable): void {
+    from.on('data', (c: Buffer) => {
+      if (!this.count(c.length)) return;
+      if (!to.write(c)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
   }
 
   /** A TCP connection to the first checked address that answers (never to anything else). */

@@ -253,6 +253,50 @@ describe('policy proxy', () => {
     await s.close();
   });
 
+  it('backpressure: a client that stops reading stops the upstream read (no unbounded buffering)', async () => {
+    const size = 64 * 1024 * 1024;
+    const big = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': size });
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < size) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => big.listen(0, '127.0.0.2', r));
+    const bigPort = (big.address() as AddressInfo).port;
+    const s = await open({}, { maxBytes: 2 * size, maxMs: 60_000 });
+    const client = connect(Number(new URL(s.url).port), '127.0.0.1');
+    try {
+      await new Promise<void>((r) => client.once('connect', r));
+      client.pause();
+      client.write(get(`http://127.0.0.2:${bigPort}/big`));
+      // wait until the relay stands still, then it must hold far less than the body
+      let last = -1;
+      while (s.bytes !== last) {
+        last = s.bytes;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(s.bytes > 0 && s.bytes < size / 4, `relayed ${s.bytes} bytes to a client that reads nothing`);
+      let received = 0;
+      client.on('data', (d: Buffer) => (received += d.length));
+      client.resume();
+      await new Promise((r) => client.once('close', r));
+      assert.ok(received > size, `received ${received}`);
+      assert.equal(s.error, undefined);
+    } finally {
+      client.destroy();
+      await s.close();
+      big.closeAllConnections();
+      big.close();
+    }
+  });
+
   it('a closed session listens no more and close() is idempotent', async () => {
     const s = await open();
     await s.close();
