@@ -58,7 +58,11 @@ export async function openSource(
     session = await proxy.open({
       videoId: opts.videoId,
       policy,
-      budgets: { maxBytes: limits.networkMaxBytes, maxMs: limits.networkMaxMs },
+      budgets: {
+        maxBytes: limits.networkMaxBytes,
+        maxMs: limits.networkMaxMs,
+        connectTimeoutMs: limits.networkTimeoutMs,
+      },
       ...(opts.onPolicyError ? { onError: opts.onPolicyError } : {}),
     });
     // The session's policy shares its DNS answers with the proxy: each host is asked once.

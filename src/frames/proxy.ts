@@ -34,6 +34,8 @@ export interface ProxyBudgets {
   readonly maxBytes: number;
   /** Wall-clock time one video's session may live, in ms; then every connection is cut. */
   readonly maxMs: number;
+  /** Longest wait for one upstream TCP connect, in ms. @defaultValue 15000 */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface SessionOptions {
@@ -349,11 +351,17 @@ export class ProxySession {
       const socket = await new Promise<Socket | undefined>((resolve) => {
         const s = netConnect({ host: addressText(ip), port, family: ip.kind() === 'ipv6' ? 6 : 4 });
         this.track(s);
-        s.once('connect', () => resolve(s));
-        s.once('error', () => {
+        const giveUp = (): void => {
           s.destroy();
           resolve(undefined);
+        };
+        // A black-holed address would otherwise hold the socket for the kernel's SYN retries.
+        s.setTimeout(this.opts.budgets.connectTimeoutMs ?? 15_000, giveUp);
+        s.once('connect', () => {
+          s.setTimeout(0);
+          resolve(s);
         });
+        s.once('error', giveUp);
       });
       if (socket !== undefined) {
         this.connections++;
