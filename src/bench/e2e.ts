@@ -62,7 +62,7 @@ export async function endToEnd(
   await s.embedder.embedTexts([...s.queries, ...s.captions]);
   // The defaults of a worker with no environment: no media root, no private networks.
   const config = loadConfig({ maxFramesInFlight: s.framesInFlight }, {});
-  const ctx = contextFromConfig(config, s.embedder, silentLogger, { match: s.match });
+  const ctx = contextFromConfig('cli', config, s.embedder, silentLogger, { match: s.match });
   const before = { ...s.embedder.stats };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();

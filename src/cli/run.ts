@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadConfig } from '../config.js';
 import { ClipstreamError } from '../errors.js';
-import { DEFAULT_SAMPLING, parseSampling } from '../frames/index.js';
+import { DEFAULT_SAMPLING, PolicyProxy, checkUri, parseSampling, sourcePolicyFor } from '../frames/index.js';
 import { createLogger } from '../log.js';
 import { contextFromConfig, processVideo } from '../pipeline/index.js';
 import { parse, readLines, samplingFlags } from './common.js';
@@ -40,6 +40,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
+  const policy = sourcePolicyFor('cli', config);
+  // http(s) sources: every connection ffmpeg makes goes through the policy proxy (closed below).
+  // A refusal becomes the one error line, so the proxy's own log line stays quiet here.
+  const proxy =
+    checkUri(uri, policy) === 'http'
+      ? new PolicyProxy(createLogger({ level: 'error', format: 'text' }))
+      : undefined;
 
   const embedder = await openRuntime(config, log);
   const abort = new AbortController();
@@ -61,7 +68,10 @@ export async function runCommand(argv: string[]): Promise<number> {
         captions,
         sampling,
       },
-      contextFromConfig(config, embedder, log, progress ? { onProgress: progress } : {}),
+      contextFromConfig('cli', config, embedder, log, {
+        ...(proxy ? { proxy } : {}),
+        ...(progress ? { onProgress: progress } : {}),
+      }),
       abort.signal,
     );
     if (progress) process.stderr.write('\r\x1b[K');
@@ -77,6 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await proxy?.close();
     await embedder.close();
   }
 }

@@ -102,7 +102,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     } else {
       worker = new Worker({
         config: ingestOptionsOf(config),
-        context: contextFromConfig(config, embedder, log),
+        context: contextFromConfig('worker', config, embedder, log),
         embedder,
         log,
         instruments,

@@ -11,7 +11,8 @@ import type { ResolvedSource } from './source.js';
  * Demuxers ffmpeg may pick. Playlist and reference formats (hls, dash, concat, image2 sequences,
  * mov external references are off by default) are left out: they would open further files or
  * URLs that the source policy never saw. Audio-only formats stay in so that an audio file is
- * reported as having no video stream rather than as unreadable.
+ * reported as having no video stream rather than as unreadable. http(s) sources add `hls`
+ * (HTTP_DEMUXERS): every request it makes goes through the policy proxy.
  */
 export const ALLOWED_DEMUXERS = [
   'mov', // mov,mp4,m4a,3gp,3g2,mj2
@@ -39,9 +40,23 @@ export const ALLOWED_DEMUXERS = [
   'flac',
 ] as const;
 
+/** Extra demuxers for http(s) sources only: HLS playlists, whose every fetch the proxy checks. */
+export const HTTP_DEMUXERS = ['hls'] as const;
+
+/**
+ * Protocols per source kind. http: `httpproxy` is how ffmpeg tunnels https through the proxy
+ * (CONNECT), `crypto` reads AES-128 HLS segments. rtsp: the RTSP demuxer's own transports.
+ */
 export const PROTOCOLS: Record<ResolvedSource['kind'], string> = {
   file: 'file',
-  http: 'http,https,tcp,tls,crypto',
+  http: 'http,https,tcp,tls,crypto,httpproxy',
+  rtsp: 'tcp,udp,rtp,tls',
+};
+
+const INPUT_PATTERN: Record<ResolvedSource['kind'], RegExp> = {
+  file: /^file:\//,
+  http: /^https?:\/\//,
+  rtsp: /^rtsps?:\/\//,
 };
 
 /** Options placed before `-i` for both ffprobe and ffmpeg. */
@@ -49,12 +64,26 @@ export function sourceInputOptions(
   src: ResolvedSource,
   limits: Pick<MediaLimits, 'networkTimeoutMs'>,
 ): string[] {
-  const expected = src.kind === 'file' ? /^file:\// : /^https?:\/\//;
-  if (!expected.test(src.input)) {
+  if (!INPUT_PATTERN[src.kind].test(src.input)) {
     throw new TypeError(`source input ${JSON.stringify(src.input)} does not match its kind '${src.kind}'`);
   }
-  const opts = ['-protocol_whitelist', PROTOCOLS[src.kind], '-format_whitelist', ALLOWED_DEMUXERS.join(',')];
-  if (src.kind === 'http') opts.push('-rw_timeout', String(limits.networkTimeoutMs * 1000));
+  const demuxers: readonly string[] =
+    src.kind === 'http'
+      ? [...ALLOWED_DEMUXERS, ...HTTP_DEMUXERS]
+      : src.kind === 'rtsp'
+        ? ['rtsp']
+        : ALLOWED_DEMUXERS;
+  const opts = ['-protocol_whitelist', PROTOCOLS[src.kind], '-format_whitelist', demuxers.join(',')];
+  if (src.kind === 'http') {
+    opts.push('-rw_timeout', String(limits.networkTimeoutMs * 1000));
+    if (src.proxy !== undefined) {
+      if (!/^http:\/\/127\.0\.0\.1:\d+\/$/.test(src.proxy))
+        throw new TypeError(`not a loopback proxy: ${src.proxy}`);
+      opts.push('-http_proxy', src.proxy);
+    }
+  }
+  if (src.kind === 'rtsp')
+    opts.push('-rtsp_transport', 'tcp', '-timeout', String(limits.networkTimeoutMs * 1000));
   return opts;
 }
 

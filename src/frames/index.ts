@@ -1,6 +1,6 @@
 /**
- * Frames stage front door: resolve a source URI under the source policy, probe it, decode and
- * sample it into raw rgb24 frames with their times on the source timeline. See docs/frames.md.
+ * Frames stage front door: resolve a source URI under the source policy (http(s) through the
+ * policy proxy), probe it, decode and sample it into raw rgb24 frames with their times on the source timeline. See docs/frames.md.
  */
 export { checkFfmpeg } from './binaries.js';
 export type { FfmpegBinaries } from './binaries.js';
@@ -9,6 +9,17 @@ export { DEFAULT_SAMPLING, MAX_SAMPLING_FPS, parseSampling, samplingSchema } fro
 export type { DecodeOptions, MediaLimits, ResizeMode, ResolvedSampling, Sampling } from './options.js';
 export { probe } from './probe.js';
 export type { ProbeOptions } from './probe.js';
-export { resolveSource } from './source.js';
-export type { LookupAddress, ResolvedSource, SourcePolicy } from './source.js';
+export { openSource } from './open-source.js';
+export type { OpenSourceOptions, OpenedSource } from './open-source.js';
+export { PolicyProxy } from './proxy.js';
+export type { ProxyBudgets, ProxySession } from './proxy.js';
+export { checkSourcePolicy, checkUri, resolveRtsp, resolveSource, sourcePolicyFor } from './source.js';
+export type {
+  LocalFiles,
+  Lookup,
+  LookupAddress,
+  PolicySettings,
+  ResolvedSource,
+  SourcePolicy,
+} from './source.js';
 export type { Frame, ProbeInfo } from './types.js';

@@ -1,131 +1,168 @@
 /**
- * Which IP addresses an http(s) source may point at. Pure functions: parse an address to bytes
- * and name the special-purpose range it falls in (or `undefined` for an ordinary public address).
- * IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by the
- * IPv4 address inside them, so `::ffff:127.0.0.1` is loopback like `127.0.0.1`.
+ * Which IP addresses a network source may reach. Address parsing and the special-purpose range
+ * tables come from ipaddr.js (hand-parsed IPv6 is security code we do not keep ourselves); what
+ * is here is the policy on top of them:
+ *
+ * - an ordinary public unicast address is allowed;
+ * - an address in one of the operator's `allowedNetworks` (CIDRs) is allowed;
+ * - `allowPrivateNetworks` allows everything;
+ * - anything else (loopback, private, link-local, unspecified, multicast, reserved, ...) is
+ *   refused, with the range's name as the reason.
+ *
+ * IPv6 forms that carry an IPv4 address and route to it (IPv4-mapped, IPv4-compatible, NAT64,
+ * 6to4, SIIT) are judged by the IPv4 address inside them, so `::ffff:127.0.0.1` is loopback like
+ * `127.0.0.1`, and `::ffff:127.0.0.2` is inside an allowed `127.0.0.2/32`. Teredo hides its
+ * IPv4 addresses and is refused outright.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type { IPv4, IPv6 } from 'ipaddr.js';
+import { ClipstreamError } from '../errors.js';
 
-/** `a.b.c.d` (the only IPv4 form dns.lookup and the URL parser produce) to four bytes. */
-export function parseIPv4(address: string): Uint8Array | undefined {
-  if (!isIPv4(address)) return undefined;
-  return Uint8Array.from(address.split('.').map((p) => Number(p)));
+export type IpAddress = IPv4 | IPv6;
+
+/** What the network policy needs to know (from SourcePolicy). */
+export interface NetworkPolicy {
+  /** Allow every address, private or not. */
+  readonly allowPrivateNetworks: boolean;
+  /** CIDRs (`10.20.0.0/16`, `fd00::/8`, `127.0.0.2/32`) let through although not public. */
+  readonly allowedNetworks?: readonly string[];
 }
 
-/** Any textual IPv6 form (with `::`, an embedded dotted quad, brackets or a zone id) to 16 bytes. */
-export function parseIPv6(address: string): Uint8Array | undefined {
-  let a = address;
+/** Readable names of ipaddr.js's range labels. */
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local',
+  loopback: 'loopback',
+  carrierGradeNat: 'shared address space (CGNAT)',
+  private: 'private',
+  reserved: 'reserved or documentation',
+  as112: 'AS112 anycast',
+  amt: 'AMT anycast',
+  uniqueLocal: 'unique-local',
+  deprecatedSiteLocal: 'site-local (deprecated)',
+  discard: 'discard-only',
+  teredo: 'Teredo tunnel',
+  benchmarking: 'benchmarking',
+  as112v6: 'AS112 anycast',
+  deprecatedOrchid: 'ORCHID (deprecated)',
+  orchid2: 'ORCHIDv2',
+  droneRemoteIdProtocolEntityTags: 'drone remote ID',
+  segmentRouting: 'segment routing',
+};
+
+function stripBrackets(text: string): string {
+  let a = text;
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
   const zone = a.indexOf('%');
-  if (zone >= 0) a = a.slice(0, zone);
-  if (!isIPv6(a)) return undefined;
-  const out = new Uint8Array(16);
-  let tail: number[] = [];
-  const lastColon = a.lastIndexOf(':');
-  const dotted = a.slice(lastColon + 1);
-  if (dotted.includes('.')) {
-    const v4 = parseIPv4(dotted);
-    if (!v4) return undefined;
-    tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
-    a = a.slice(0, lastColon + 1) + '0'; // placeholder group, replaced below
-  }
-  const halves = a.split('::');
-  const parseGroups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  let groups: number[];
-  if (halves.length === 2) {
-    const head = parseGroups(halves[0]!);
-    const rest = parseGroups(halves[1]!);
-    if (tail.length > 0) rest.pop();
-    const fill = 8 - head.length - rest.length - tail.length;
-    if (fill < 0) return undefined;
-    groups = [...head, ...new Array<number>(fill).fill(0), ...rest, ...tail];
-  } else {
-    groups = parseGroups(a);
-    if (tail.length > 0) groups.pop();
-    groups.push(...tail);
-  }
-  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff))
+  return zone >= 0 ? a.slice(0, zone) : a;
+}
+
+/**
+ * An address in one of the forms resolvers and the URL parser produce: dotted-quad IPv4 or any
+ * textual IPv6 (brackets and a zone id allowed). Non-canonical IPv4 spellings (`127.1`,
+ * `0x7f.0.0.1`, `2130706433`) are not addresses here: `hostAddress` normalises host text first.
+ */
+export function parseAddress(text: string): IpAddress | undefined {
+  const a = stripBrackets(text);
+  if (ipaddr.IPv4.isValidFourPartDecimal(a)) return ipaddr.IPv4.parse(a);
+  if (ipaddr.IPv6.isValid(a)) return ipaddr.IPv6.parse(a);
+  return undefined;
+}
+
+/** Any textual IPv6 form to its 16 bytes (undefined when it is not one). */
+export function parseIPv6(text: string): Uint8Array | undefined {
+  const a = stripBrackets(text);
+  return ipaddr.IPv6.isValid(a) ? Uint8Array.from(ipaddr.IPv6.parse(a).toByteArray()) : undefined;
+}
+
+/**
+ * The address a URL host names literally, normalised the way the WHATWG URL parser (and
+ * glibc's inet_aton) read it: `2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1` all become
+ * `127.0.0.1`, `[::ffff:7f00:1]` becomes `::ffff:7f00:1`. Undefined for a host name.
+ */
+export function hostAddress(host: string): IpAddress | undefined {
+  if (host === '' || /[/?#@\s\\]/.test(host)) return undefined;
+  let normal: string;
+  try {
+    normal = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}/`).hostname;
+  } catch {
     return undefined;
-  groups.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
+  }
+  return parseAddress(normal);
 }
 
-function inPrefix(bytes: Uint8Array, prefix: readonly number[], bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const byte = i >> 3;
-    const mask = 0x80 >> (i & 7);
-    if (((bytes[byte] ?? 0) & mask) !== ((prefix[byte] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
-type Range = readonly [prefix: readonly number[], bits: number, name: string];
-
-const V4_RANGES: readonly Range[] = [
-  [[0, 0, 0, 0], 8, 'unspecified ("this network")'],
-  [[10, 0, 0, 0], 8, 'private'],
-  [[100, 64, 0, 0], 10, 'shared address space (CGNAT)'],
-  [[127, 0, 0, 0], 8, 'loopback'],
-  [[169, 254, 0, 0], 16, 'link-local'],
-  [[172, 16, 0, 0], 12, 'private'],
-  [[192, 0, 0, 0], 24, 'IETF protocol assignments'],
-  [[192, 0, 2, 0], 24, 'documentation'],
-  [[192, 88, 99, 0], 24, '6to4 relay anycast'],
-  [[192, 168, 0, 0], 16, 'private'],
-  [[198, 18, 0, 0], 15, 'benchmarking'],
-  [[198, 51, 100, 0], 24, 'documentation'],
-  [[203, 0, 113, 0], 24, 'documentation'],
-  [[224, 0, 0, 0], 4, 'multicast'],
-  [[240, 0, 0, 0], 4, 'reserved (and broadcast)'],
-];
-
-const V6_RANGES: readonly Range[] = [
-  [[], 128, 'unspecified'],
-  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
-  [[0x01, 0x00, 0, 0, 0, 0, 0, 0], 64, 'discard-only'],
-  [[0x20, 0x01, 0x0d, 0xb8], 32, 'documentation'],
-  [[0xfc], 7, 'unique-local'],
-  [[0xfe, 0x80], 10, 'link-local'],
-  [[0xfe, 0xc0], 10, 'site-local (deprecated)'],
-  [[0xff], 8, 'multicast'],
-];
-
-/** IPv4 address carried inside an IPv6 one, for the forms that route to that IPv4 address. */
-function embeddedIPv4(b: Uint8Array): Uint8Array | undefined {
-  const zeros = (from: number, to: number): boolean => b.subarray(from, to).every((x) => x === 0);
-  // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible, deprecated)
-  if (zeros(0, 10) && ((b[10] === 0xff && b[11] === 0xff) || (b[10] === 0 && b[11] === 0))) {
-    return b.slice(12, 16);
-  }
-  // 64:ff9b::a.b.c.d (NAT64 well-known prefix) and 64:ff9b:1::/48 (local-use NAT64)
-  if (inPrefix(b, [0x00, 0x64, 0xff, 0x9b], 32) && (zeros(4, 12) || (b[4] === 0 && b[5] === 1))) {
-    return b.slice(12, 16);
-  }
-  // 2002:AABB:CCDD::/48 (6to4)
-  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6);
+/** The IPv4 address an IPv6 one routes to, for the forms that carry one. */
+function embeddedIPv4(v6: IPv6): IPv4 | undefined {
+  const range = v6.range();
+  const b = v6.toByteArray();
+  const last4 = (): IPv4 => new ipaddr.IPv4(b.slice(12, 16));
+  if (range === 'ipv4Mapped' || range === 'rfc6145' || range === 'rfc6052') return last4();
+  if (range === '6to4') return new ipaddr.IPv4(b.slice(2, 6));
+  // ::a.b.c.d (IPv4-compatible, deprecated) and the unspecified/loopback forms, judged as IPv6 below
+  if (b.slice(0, 12).every((x) => x === 0) && range !== 'unspecified' && range !== 'loopback') return last4();
   return undefined;
 }
 
 /**
- * Names the special-purpose range an address is in (`'loopback'`, `'private'`, ...), or returns
- * `undefined` for an ordinary public unicast address. Text that is no IP address at all is
- * reported as `'not an IP address'`, so callers refuse it.
+ * Names the special-purpose range an address is in (`'loopback'`, `'private'`, ...), or
+ * returns `undefined` for an ordinary public unicast address. Text that is no IP address at all
+ * is reported as `'not an IP address'`, so callers refuse it.
  */
-export function refusedRange(address: string): string | undefined {
-  const v4 = parseIPv4(address);
-  if (v4) return V4_RANGES.find(([p, bits]) => inPrefix(v4, p, bits))?.[2];
-  const v6 = parseIPv6(address);
-  if (!v6) return 'not an IP address';
+export function refusedRange(address: string | IpAddress): string | undefined {
+  const ip = typeof address === 'string' ? parseAddress(address) : address;
+  if (ip === undefined) return 'not an IP address';
+  if (ip.kind() === 'ipv4') {
+    const r = ip.range();
+    return r === 'unicast' ? undefined : (RANGE_NAMES[r] ?? r);
+  }
+  const v6 = ip as IPv6;
   const inner = embeddedIPv4(v6);
-  // ::/128 and ::1/128 are themselves "compatible" forms; judge them as IPv6 first.
-  const own = V6_RANGES.find(([p, bits]) => inPrefix(v6, p, bits))?.[2];
-  if (own) return own;
-  if (inner) {
-    const r = V4_RANGES.find(([p, bits]) => inPrefix(inner, p, bits))?.[2];
+  if (inner !== undefined) {
+    const r = refusedRange(inner);
     return r === undefined ? undefined : `${r} (IPv4 inside IPv6)`;
   }
-  return undefined;
+  const r = v6.range();
+  return r === 'unicast' ? undefined : (RANGE_NAMES[r] ?? r);
+}
+
+/** Parses an allowed-networks list (CIDRs); throws CLIPSTREAM_BAD_CONFIG naming a bad entry. */
+export function parseNetworks(cidrs: readonly string[]): Array<[IpAddress, number]> {
+  return cidrs.map((c) => {
+    try {
+      return ipaddr.parseCIDR(c.trim());
+    } catch (err) {
+      throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `not a CIDR network: '${c}' (e.g. 10.20.0.0/16)`, {
+        cause: err,
+      });
+    }
+  });
+}
+
+function inNetworks(ip: IpAddress, nets: ReadonlyArray<[IpAddress, number]>): boolean {
+  const v4 = ip.kind() === 'ipv6' ? embeddedIPv4(ip as IPv6) : undefined;
+  return nets.some(([net, bits]) => {
+    if (net.kind() === ip.kind()) return ip.match(net, bits);
+    return v4 !== undefined && net.kind() === 'ipv4' && v4.match(net, bits);
+  });
+}
+
+/**
+ * Why the policy refuses an address, or undefined when it may be reached. The reason names the
+ * range, e.g. `loopback; private networks are not allowed`.
+ */
+export function addressRefusal(address: string | IpAddress, policy: NetworkPolicy): string | undefined {
+  const ip = typeof address === 'string' ? parseAddress(address) : address;
+  if (ip === undefined) return 'not an IP address';
+  if (policy.allowPrivateNetworks) return undefined;
+  const range = refusedRange(ip);
+  if (range === undefined) return undefined;
+  if (inNetworks(ip, parseNetworks(policy.allowedNetworks ?? []))) return undefined;
+  return `${range}; not a public address and not in CLIPSTREAM_ALLOWED_NETWORKS`;
+}
+
+/** Canonical text of an address (IPv4 dotted quad, IPv6 RFC 5952), as it goes on the wire. */
+export function addressText(ip: IpAddress): string {
+  return ip.toString();
 }

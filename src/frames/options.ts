@@ -33,6 +33,17 @@ export const mediaLimitsSchema = z
     probeTimeoutMs: z.number().int().positive().default(30_000),
     /** HTTP(S) sources: longest stall of one network read or write, in milliseconds. @defaultValue 15000 */
     networkTimeoutMs: z.number().int().positive().default(15_000),
+    /**
+     * HTTP(S) sources: most bytes one video may move through the policy proxy (all requests:
+     * redirects, playlists, segments, keys, both directions). @defaultValue 8 GiB
+     */
+    networkMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 ** 3),
+    /** HTTP(S) sources: wall-clock life of one video's proxy session, in ms. @defaultValue 10800000 (3 h) */
+    networkMaxMs: z.number().int().positive().default(10_800_000),
   })
   .strict();
 

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
+import { checkUri } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { processVideo } from '../pipeline/index.js';
 import type { PipelineContext, VideoOutcome } from '../pipeline/index.js';
@@ -34,13 +35,7 @@ import { withStanding } from './standing.js';
 
 export type HandlerSettings = Pick<
   IngestOptions,
-  | 'outputTopic'
-  | 'dlqTopic'
-  | 'embeddingsTopic'
-  | 'publishEmbeddings'
-  | 'maxMessageBytes'
-  | 'mediaRoot'
-  | 'group'
+  'outputTopic' | 'dlqTopic' | 'embeddingsTopic' | 'publishEmbeddings' | 'maxMessageBytes' | 'group'
 >;
 
 export interface HandlerDeps {
@@ -116,7 +111,8 @@ export class EventHandler {
     try {
       event = await trace(STAGE.validate, async () => {
         const e = parseEvent(delivery.message.value);
-        this.checkLocal(e.uri);
+        // The cheap part of the source policy (scheme, local files refused) before any work.
+        checkUri(e.uri, this.d.context.policy);
         return e;
       });
     } catch (err) {
@@ -212,21 +208,6 @@ export class EventHandler {
       totalMs: result.timings.totalMs,
     });
     return 'result';
-  }
-
-  /**
-   * The frames stage reads local files anywhere when no media root is set (right for `run`); a
-   * worker takes URIs from strangers, so without a media root it refuses local files outright.
-   */
-  private checkLocal(uri: string): void {
-    if (this.d.settings.mediaRoot) return;
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
-    if (scheme === undefined || scheme === 'file') {
-      throw new ClipstreamError(
-        'CLIPSTREAM_URI_REFUSED',
-        'local files are refused: the worker has no media root (CLIPSTREAM_MEDIA_ROOT)',
-      );
-    }
   }
 
   private async deadLetter(

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 /**
  * Options of the ingest stage (the Kafka worker): zod schema, defaults and units. `config.ts`
  * composes the process configuration from this schema and the other stages' ones, and maps
@@ -33,8 +34,14 @@ export const IngestOptionsSchema = z.object({
   clientId: z.string().min(1).max(255).default('clipstream'),
   /** The only folder file:// sources may be read from; unset = file:// refused in the worker. */
   mediaRoot: z.string().min(1).optional(),
-  /** Let http(s) sources reach private, loopback and link-local addresses. @defaultValue false */
+  /** Let network sources reach loopback, private and other non-public addresses. @defaultValue false */
   allowPrivateNetworks: z.boolean().default(false),
+  /** Non-public networks that network sources may reach anyway (CIDRs, e.g. 10.20.0.0/16). @defaultValue [] */
+  allowedNetworks: z
+    .array(
+      z.string().refine((c) => ipaddr.isValidCIDR(c), 'must be comma-separated CIDRs (e.g. 10.20.0.0/16)'),
+    )
+    .default([]),
   /** Create missing topics at start-up. @defaultValue true */
   createTopics: z.boolean().default(true),
   /** Partitions of topics the worker creates. @defaultValue 6 */

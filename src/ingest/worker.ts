@@ -13,11 +13,11 @@
  * buffered events are bounded by the fetch size.
  */
 import { EventEmitter, once } from 'node:events';
-import { stat } from 'node:fs/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError, formatError, toClipstreamError } from '../errors.js';
-import type { MediaLimits } from '../frames/index.js';
+import { PolicyProxy, checkSourcePolicy, sourcePolicyFor } from '../frames/index.js';
+import type { MediaLimits, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { contextFromConfig } from '../pipeline/index.js';
@@ -86,6 +86,9 @@ export class Worker {
   private readonly consumer: Consumer;
   private readonly handler: EventHandler;
   private readonly instruments: Instruments;
+  private readonly policy: SourcePolicy;
+  /** Every connection ffmpeg makes for an http(s) source goes through it (docs/security.md). */
+  private readonly proxy: PolicyProxy;
   private readonly jobs = new Map<string, Job>();
   private readonly idle = new EventEmitter();
   private readonly group: GroupState;
@@ -128,6 +131,8 @@ export class Worker {
         restartOnFailure: async () => !this.stopping,
       },
     });
+    this.policy = sourcePolicyFor('worker', config);
+    this.proxy = new PolicyProxy(log);
     this.handler = new EventHandler({
       settings: config,
       retry: {
@@ -135,8 +140,11 @@ export class Worker {
         baseMs: config.retryBackoffMs,
         maxMs: config.retryBackoffMaxMs,
       },
-      context: contextFromConfig(config, opts.embedder, log, {
+      context: contextFromConfig('worker', config, opts.embedder, log, {
         ...opts.context,
+        // The worker's own policy and proxy, whatever context it was given.
+        policy: this.policy,
+        proxy: this.proxy,
         ...(opts.limits ? { limits: { ...opts.context?.limits, ...opts.limits } } : {}),
         ...(opts.match ? { match: opts.match } : {}),
         ...(opts.calibration ? { calibration: opts.calibration } : {}),
@@ -174,17 +182,8 @@ export class Worker {
   private async startInner(): Promise<void> {
     const { config, log } = this.opts;
     if (this.stopping) return;
-    if (config.mediaRoot) {
-      try {
-        if (!(await stat(config.mediaRoot)).isDirectory()) throw new Error('not a directory');
-      } catch (err) {
-        throw new ClipstreamError(
-          'CLIPSTREAM_BAD_CONFIG',
-          `CLIPSTREAM_MEDIA_ROOT ${config.mediaRoot} is not a readable folder`,
-          { cause: err },
-        );
-      }
-    } else {
+    await checkSourcePolicy(this.policy);
+    if (this.policy.localFiles === 'refused') {
       log.warn('no media root set (CLIPSTREAM_MEDIA_ROOT): events with local file URIs will go to the DLQ');
     }
     const admin: Admin = this.kafka.admin();
@@ -375,6 +374,7 @@ export class Worker {
       await step('closing the producer', () =>
         withTimeout(this.publisher.close(), 5000, 'producer disconnect'),
       );
+      await step('closing the policy proxy', () => this.proxy.close());
       this.unobserve?.();
       log.info('worker stopped', { ...this.stats });
     })();

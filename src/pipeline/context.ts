@@ -1,6 +1,7 @@
 import { matchOptionsOf } from '../config.js';
 import type { Config, MatchOverrides } from '../config.js';
 import type { Embedder } from '../embed/index.js';
+import { sourcePolicyFor } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { calibrationFor } from './calibration.js';
 import type { PipelineContext } from './pipeline.js';
@@ -8,17 +9,19 @@ import type { PipelineContext } from './pipeline.js';
 /** The settings a pipeline context is made of (a whole `Config` will do). */
 export type ContextSettings = Pick<
   Config,
-  'allowPrivateNetworks' | 'mediaRoot' | 'decodeTimeoutSec' | 'maxFramesInFlight'
+  'allowPrivateNetworks' | 'allowedNetworks' | 'mediaRoot' | 'decodeTimeoutSec' | 'maxFramesInFlight'
 > &
   MatchOverrides;
 
 /**
- * The one way a pipeline context is made from configuration: the source policy, the decode time
+ * The one way a pipeline context is made from configuration: the source policy of `role` (see
+ * `sourcePolicyFor`: `run` reads local files anywhere, a worker only under its media root), the decode time
  * limit, the matcher's settings, the pack's calibration and the frames-in-flight bound. `run`,
  * the worker and the benchmark all use it; `overrides` replace single fields (`limits` are
  * merged over the configured decode timeout).
  */
 export function contextFromConfig(
+  role: 'cli' | 'worker',
   c: Readonly<ContextSettings>,
   embedder: Embedder,
   log: Logger,
@@ -27,10 +30,7 @@ export function contextFromConfig(
   const { limits, ...rest } = overrides;
   return {
     embedder,
-    policy: {
-      allowPrivateNetworks: c.allowPrivateNetworks,
-      ...(c.mediaRoot ? { mediaRoot: c.mediaRoot } : {}),
-    },
+    policy: sourcePolicyFor(role, c),
     match: matchOptionsOf(c),
     calibration: calibrationFor(embedder.pack.manifest),
     log,

@@ -2,8 +2,15 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
-import { decodeFrames, probe, resolveSource } from '../frames/index.js';
-import type { MediaLimits, ResolvedSampling, SourcePolicy } from '../frames/index.js';
+import { decodeFrames, openSource, probe } from '../frames/index.js';
+import type {
+  MediaLimits,
+  OpenedSource,
+  PolicyProxy,
+  ResolvedSampling,
+  ResolvedSource,
+  SourcePolicy,
+} from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
@@ -28,6 +35,8 @@ export interface VideoRequest {
 export interface PipelineContext {
   readonly embedder: Embedder;
   readonly policy: SourcePolicy;
+  /** The policy proxy http(s) sources go through; without one, one is made per video. */
+  readonly proxy?: PolicyProxy;
   readonly limits?: Partial<MediaLimits>;
   readonly match: MatchOptions;
   readonly calibration: Calibration;
@@ -86,10 +95,29 @@ export async function processVideo(
   const onAbort = () => local.abort(parentSignal?.reason);
   if (parentSignal?.aborted) local.abort(parentSignal.reason);
   else parentSignal?.addEventListener('abort', onAbort, { once: true });
+  // The source, opened inside (under its trace span); for http(s) a policy-proxy session whose
+  // record of a refused connection is the video's error (ffmpeg only saw a 403).
+  let opened: OpenedSource | undefined;
+  const open = async (uri: string): Promise<ResolvedSource> => {
+    opened = await openSource(uri, ctx.policy, {
+      videoId: req.videoId,
+      log: ctx.log,
+      ...(ctx.proxy ? { proxy: ctx.proxy } : {}),
+      ...(ctx.limits ? { limits: ctx.limits } : {}),
+      onPolicyError: (err) => local.abort(err),
+    });
+    return opened.source;
+  };
   try {
-    return await processVideoSignal(req, ctx, local.signal);
+    const outcome = await processVideoSignal(req, ctx, local.signal, open);
+    const refused = opened?.policyError();
+    if (refused) throw refused;
+    return outcome;
+  } catch (err) {
+    throw opened?.policyError() ?? err;
   } finally {
     parentSignal?.removeEventListener('abort', onAbort);
+    await opened?.close();
   }
 }
 
@@ -97,6 +125,7 @@ async function processVideoSignal(
   req: VideoRequest,
   ctx: PipelineContext,
   signal: AbortSignal,
+  open: (uri: string) => Promise<ResolvedSource>,
 ): Promise<VideoOutcome> {
   const trace = ctx.trace ?? (<T>(_s: string, fn: () => Promise<T>) => fn());
   const t0 = performance.now();
@@ -109,7 +138,7 @@ async function processVideoSignal(
   const textPromise = trace('embed.text', () => embedder.embedTexts(texts));
   textPromise.catch(() => undefined);
 
-  const source = await trace('source', () => resolveSource(req.uri, ctx.policy));
+  const source = await trace('source', () => open(req.uri));
   const info = await trace('probe', () => probe(source, { signal, limits: ctx.limits }));
 
   const { height, width, resize } = embedder.input;

@@ -87,11 +87,38 @@ describe('source input options', () => {
 
   it('http gets the network protocols and a read/write timeout in microseconds', () => {
     const o = sourceInputOptions(httpSrc, { networkTimeoutMs: 2500 });
-    assert.equal(optionValue(o, '-protocol_whitelist'), 'http,https,tcp,tls,crypto');
+    assert.equal(optionValue(o, '-protocol_whitelist'), 'http,https,tcp,tls,crypto,httpproxy');
     assert.equal(optionValue(o, '-rw_timeout'), '2500000');
+    assert.equal(o.includes('-http_proxy'), false);
   });
 
-  it('playlist and reference demuxers are not allowed', () => {
+  it('http through the policy proxy: -http_proxy, and the hls demuxer (http only)', () => {
+    const o = sourceInputOptions({ ...httpSrc, proxy: 'http://127.0.0.1:41234/' }, limits);
+    assert.equal(optionValue(o, '-http_proxy'), 'http://127.0.0.1:41234/');
+    assert.equal(optionValue(o, '-format_whitelist'), [...ALLOWED_DEMUXERS, 'hls'].join(','));
+    assert.equal(
+      optionValue(sourceInputOptions(fileSrc, limits), '-format_whitelist')?.includes('hls'),
+      false,
+    );
+  });
+
+  it('refuses a proxy that is not on loopback', () => {
+    for (const proxy of ['http://10.0.0.1:3128/', 'http://127.0.0.1:1/x', 'socks5://127.0.0.1:1/']) {
+      assert.throws(() => sourceInputOptions({ ...httpSrc, proxy }, limits), TypeError, proxy);
+    }
+  });
+
+  it('rtsp gets TCP transport, its own transports and only the rtsp demuxer', () => {
+    const o = sourceInputOptions(
+      { uri: 'rtsp://cam/x', input: 'rtsp://93.184.216.34:8554/x', kind: 'rtsp' },
+      limits,
+    );
+    assert.equal(optionValue(o, '-protocol_whitelist'), 'tcp,udp,rtp,tls');
+    assert.equal(optionValue(o, '-format_whitelist'), 'rtsp');
+    assert.equal(optionValue(o, '-rtsp_transport'), 'tcp');
+  });
+
+  it('playlist and reference demuxers are not allowed for files', () => {
     for (const d of ['hls', 'dash', 'concat', 'image2', 'webm_dash_manifest']) {
       assert.equal((ALLOWED_DEMUXERS as readonly string[]).includes(d), false, d);
     }
