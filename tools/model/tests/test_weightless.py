@@ -58,6 +58,8 @@ def test_weightless_graphs_describe_the_export(tmp_path, distinct_pack):
     # the causal mask (-inf) of the text tower stays in the graph
     m = onnx.load(str(out / "text.onnx"), load_external_data=False)
     inline = [onnx.numpy_helper.to_array(t) for t in m.graph.initializer if t.data_location != onnx.TensorProto.EXTERNAL]
+    inline += [onnx.numpy_helper.to_array(a.t) for n in m.graph.node if n.op_type == "Constant" for a in n.attribute
+               if a.name == "value"]
     assert any(a.dtype == np.float32 and np.isinf(a).any() for a in inline)
 
 
