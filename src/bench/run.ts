@@ -299,7 +299,7 @@ function runNotes(
   }
   if (model.source === 'generated') {
     notes.push(
-      `Random weights (seed ${model.seed}); the text encoder is a token lookup, and texts are embedded and cached before the timed runs.`,
+      `Random weights (seed ${model.seed}) in the graphs tools/model exports from open_clip ViT-B-32; texts are embedded and cached before the timed runs.`,
     );
   }
   if (int8)

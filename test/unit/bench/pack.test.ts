@@ -7,7 +7,14 @@ import * as ort from 'onnxruntime-node';
 import { BENCH_MODEL_DIR, writeBenchPacks } from '../../../src/bench/models/pack.js';
 import type { BenchPacks } from '../../../src/bench/models/pack.js';
 import { Prng } from '../../../src/bench/models/prng.js';
-import { FLOAT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, VIT_B_32, vitMacs, vitParams } from '../../../src/bench/models/vit-b-32.js';
+import {
+  FLOAT_INPUT,
+  IMAGE_INPUT,
+  IMAGE_OUTPUT,
+  VIT_B_32,
+  vitMacs,
+  vitParams,
+} from '../../../src/bench/models/vit-b-32.js';
 import { elements, graphWeights, readWeightsManifest } from '../../../src/bench/models/weights.js';
 import { resizeCrop } from '../../../src/bench/reference.js';
 import { Embedder, loadModelPack } from '../../../src/embed/index.js';
@@ -30,11 +37,20 @@ async function embedder(dir: string): Promise<Embedder> {
 }
 
 /** Multiply-accumulates of every MatMul, Gemm and Conv ONNX Runtime ran, from its profile. */
-function profiledMacs(events: { cat?: string; args?: Record<string, unknown> }[]): { macs: number; ops: number } {
+function profiledMacs(events: { cat?: string; args?: Record<string, unknown> }[]): {
+  macs: number;
+  ops: number;
+} {
   let macs = 0;
   let ops = 0;
   for (const e of events) {
-    const a = e.args as { op_name?: string; input_type_shape?: Record<string, number[]>[]; output_type_shape?: Record<string, number[]>[] } | undefined;
+    const a = e.args as
+      | {
+          op_name?: string;
+          input_type_shape?: Record<string, number[]>[];
+          output_type_shape?: Record<string, number[]>[];
+        }
+      | undefined;
     if (e.cat !== 'Node' || !a?.op_name || !['MatMul', 'Gemm', 'Conv'].includes(a.op_name)) continue;
     const shapes = (a.input_type_shape ?? []).map((x) => Object.values(x)[0] as number[]);
     const out = Object.values(a.output_type_shape?.[0] ?? {})[0] as number[];
@@ -57,7 +73,9 @@ describe('benchmark model (the exported open_clip ViT-B/32, weights generated)',
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('loads through the real loader (sha256 of the generated data included) and embeds to unit-length 512-d vectors', async () => {
-    const m = JSON.parse(await readFile(join(packs.fp32Dir, 'model.json'), 'utf8')) as { files: Record<string, string> };
+    const m = JSON.parse(await readFile(join(packs.fp32Dir, 'model.json'), 'utf8')) as {
+      files: Record<string, string>;
+    };
     assert.ok('image.onnx.data' in m.files && 'text.onnx.data' in m.files);
     const e = await embedder(packs.fp32Dir);
     let fp32: Float32Array[];
@@ -89,7 +107,8 @@ describe('benchmark model (the exported open_clip ViT-B/32, weights generated)',
       const px = new Float32Array(3 * S * S);
       const f = frames[0]!;
       for (let i = 0; i < S * S; i++)
-        for (let c = 0; c < 3; c++) px[c * S * S + i] = (f[i * 3 + c]! / 255 - VIT_B_32.mean[c]!) / VIT_B_32.std[c]!;
+        for (let c = 0; c < 3; c++)
+          px[c * S * S + i] = (f[i * 3 + c]! / 255 - VIT_B_32.mean[c]!) / VIT_B_32.std[c]!;
       const out = await ref.run({ [FLOAT_INPUT]: new ort.Tensor('float32', px, [1, 3, S, S]) });
       assert.ok(dot(out[IMAGE_OUTPUT]!.data as Float32Array, fp32[0]!) > 0.9999);
     } finally {
@@ -107,7 +126,10 @@ describe('benchmark model (the exported open_clip ViT-B/32, weights generated)',
     assert.ok(shapes.includes(`${vitPatchesPlusOne()}x${W}`), 'positional embedding');
     assert.ok(shapes.includes(`${W}x${E}`), 'projection');
     assert.equal(shapes.filter((s) => s === `${W}x${M}` || s === `${M}x${W}`).length, 2 * L, 'MLP weights');
-    assert.equal(w.tensors.reduce((a, t) => a + elements(t), 0), packs.params);
+    assert.equal(
+      w.tensors.reduce((a, t) => a + elements(t), 0),
+      packs.params,
+    );
   });
 
   it('costs the documented multiply-adds per frame, counted from what ONNX Runtime runs', async () => {
