@@ -121,13 +121,25 @@ function transpose2d(x: Float32Array, shape: readonly number[]): { data: Float32
   return { data: out, shape: [c, r] };
 }
 
+/** Round half to even (numpy's rint, which quantize_dynamic uses). */
 function roundEven(v: number): number {
   const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
 }
 
+/**
+ * A quantised matrix is asked for twice (its int8 values and its scales): keeps the half not yet
+ * taken, so each float32 source is generated and quantised once.
+ */
+export type QuantCache = Map<string, { q?: Int8Array; scale?: Float32Array }>;
+
 /** The bytes of one tensor, generated from `seed` (and, for the int8 graph, the float32 graph's list). */
-export function tensorBytes(t: ExternalTensor, seed: number, fp32?: GraphWeights): Uint8Array {
+export function tensorBytes(
+  t: ExternalTensor,
+  seed: number,
+  fp32?: GraphWeights,
+  cache: QuantCache = new Map(),
+): Uint8Array {
   const n = elements(t);
   const source = (name: string): { data: Float32Array; shape: number[] } => {
     const s = fp32?.tensors.find((x) => x.name === name);
@@ -147,10 +159,20 @@ export function tensorBytes(t: ExternalTensor, seed: number, fp32?: GraphWeights
       break;
     case 'quantized':
     case 'scale': {
-      let s = source(t.init.of);
-      if (t.init.transpose) s = transpose2d(s.data, s.shape);
-      const { q, scale } = quantizeAxis(s.data, s.shape, t.init.axis);
-      out = t.init.kind === 'quantized' ? q : scale;
+      const key = `${t.init.of}:${t.init.axis}:${t.init.transpose === true}`;
+      let hit = cache.get(key);
+      if (!hit) {
+        let s = source(t.init.of);
+        if (t.init.transpose) s = transpose2d(s.data, s.shape);
+        hit = quantizeAxis(s.data, s.shape, t.init.axis);
+        cache.set(key, hit);
+      }
+      const part = t.init.kind === 'quantized' ? hit.q : hit.scale;
+      if (!part) throw new Error(`${t.name}: asked for twice`);
+      if (t.init.kind === 'quantized') delete hit.q;
+      else delete hit.scale;
+      if (!hit.q && !hit.scale) cache.delete(key);
+      out = part;
       break;
     }
   }
@@ -173,6 +195,7 @@ export async function writeExternalData(
 ): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const fh = await open(path, 'w');
+  const cache: QuantCache = new Map();
   let at = 0;
   const put = async (b: Uint8Array) => {
     hash.update(b);
@@ -184,7 +207,7 @@ export async function writeExternalData(
     for (const t of [...g.tensors].sort((a, b) => a.offset - b.offset)) {
       if (t.offset < at) throw new Error(`${t.name}: overlaps the tensor before it`);
       if (t.offset > at) await put(new Uint8Array(t.offset - at));
-      await put(tensorBytes(t, seed, fp32));
+      await put(tensorBytes(t, seed, fp32, cache));
     }
   } finally {
     await fh.close();
