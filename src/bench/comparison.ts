@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Embedder, Provider } from '../embed/index.js';
 import type { BenchPacks } from './models/pack.js';
-import { FLOAT_INPUT, VIT_B_32 } from './models/vit.js';
+import { FLOAT_INPUT, VIT_B_32 } from './models/vit-b-32.js';
 import { referencePipeline } from './reference.js';
 import type { ReferenceResult, ReferenceSetup } from './reference.js';
 import { sessionOptionsLike } from './stages.js';

@@ -121,18 +121,23 @@ class _Outputs(torch.nn.Module):
         return (a, b) if self.keep_second else a
 
 
-def _export(module, args, path, input_names, output_names, dynamic_axes, opset) -> None:
+def _export(module, args, path, input_names, output_names, dynamic_axes, opset, distinct=False) -> None:
     # nn.MultiheadAttention's inference fast path (aten::_native_multi_head_attention) has no
     # ONNX symbolic: trace the plain path instead
     fastpath = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        _export_traced(module, args, path, input_names, output_names, dynamic_axes, opset)
+        _export_traced(module, args, path, input_names, output_names, dynamic_axes, opset, distinct)
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
 
 
-def _export_traced(module, args, path, input_names, output_names, dynamic_axes, opset) -> None:
+def _export_traced(module, args, path, input_names, output_names, dynamic_axes, opset, distinct=False) -> None:
+    """distinct: every parameter keeps its own initializer. The exporter otherwise merges
+    initializers of equal value, which a trained checkpoint rarely has but a random-init one has
+    everywhere (every LayerNorm gain 1, every zero-initialised bias): merged, a benchmark graph
+    would read one tensor where the deployed graph reads 26. Parameters are exported as graph
+    inputs (which skips the merging) and then taken out of the inputs again."""
     import warnings
 
     with torch.no_grad(), warnings.catch_warnings():
@@ -144,10 +149,20 @@ def _export_traced(module, args, path, input_names, output_names, dynamic_axes, 
             module, args, str(path),
             input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
             opset_version=opset, do_constant_folding=True, dynamo=False,
+            keep_initializers_as_inputs=distinct,
         )
+    if distinct:
+        import onnx
+
+        model = onnx.load(str(path))
+        inits = {t.name for t in model.graph.initializer}
+        keep = [v for v in model.graph.input if v.name not in inits]
+        del model.graph.input[:]
+        model.graph.input.extend(keep)
+        onnx.save(model, str(path))
 
 
-def export_image(adapter, path: Path, opset: int) -> bool:
+def export_image(adapter, path: Path, opset: int, distinct: bool = False) -> bool:
     """Writes image.onnx; returns whether it has patch_embeds."""
     h, w = adapter.image_size
     module = adapter.image_module().eval()
@@ -159,17 +174,18 @@ def export_image(adapter, path: Path, opset: int) -> bool:
     axes = {"pixels": {0: "N"}, "image_embeds": {0: "N"}}
     if has_patches:
         axes["patch_embeds"] = {0: "N"}
-    _export(_Outputs(module, has_patches), (dummy,), path, ["pixels"], outputs, axes, opset)
+    _export(_Outputs(module, has_patches), (dummy,), path, ["pixels"], outputs, axes, opset, distinct)
     return has_patches
 
 
-def export_text(adapter, path: Path, opset: int, sample_ids: List[List[int]], sample_mask: List[List[int]]) -> None:
+def export_text(adapter, path: Path, opset: int, sample_ids: List[List[int]], sample_mask: List[List[int]],
+                distinct: bool = False) -> None:
     module = adapter.text_module().eval()
     ids = torch.tensor(sample_ids[:2], dtype=torch.int64)
     mask = torch.tensor(sample_mask[:2], dtype=torch.int64)
     axes = {n: {0: "N"} for n in ("input_ids", "attention_mask", "text_embeds", "token_embeds")}
     _export(_Outputs(module, True), (ids, mask), path, ["input_ids", "attention_mask"],
-            ["text_embeds", "token_embeds"], axes, opset)
+            ["text_embeds", "token_embeds"], axes, opset, distinct)
 
 
 def pin_shapes(path: Path, dims: Dict[str, list]) -> None:
@@ -425,7 +441,8 @@ def _normalise_tokenizer_json(text: str) -> str:
 def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optional[str] = None,
                 corpus: Optional[Sequence[str]] = None, description: Optional[str] = None,
                 min_cosine: float = 0.9999, int8_min_cosine: float = 0.99, seed: int = 0,
-                force: bool = False, js_check: bool = True, log=print) -> dict:
+                force: bool = False, js_check: bool = True, distinct_initializers: bool = False,
+                log=print) -> dict:
     """Export, check and write a pack; returns model.json's content. Raises ExportCheckFailed
     (nothing written) when a check fails, FileExistsError when out_dir exists and not force."""
     validate_adapter(adapter)
@@ -445,8 +462,8 @@ def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optio
         h, w = (int(v) for v in adapter.image_size)
         sample_ids, sample_mask = runtime_ids(tok_json, ["a photo of a cat", "two red circles"], L,
                                               int(adapter.pad_id), end_id)
-        has_patches = export_image(adapter, tmp / "image.onnx", opset)
-        export_text(adapter, tmp / "text.onnx", opset, sample_ids, sample_mask)
+        has_patches = export_image(adapter, tmp / "image.onnx", opset, distinct_initializers)
+        export_text(adapter, tmp / "text.onnx", opset, sample_ids, sample_mask, distinct_initializers)
         timings["export_s"] = round(time.perf_counter() - t0, 1)
         log(f"exported ONNX graphs in {timings['export_s']} s")
 
@@ -515,6 +532,7 @@ def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optio
                 **adapter.provenance,
                 "exporter": f"tools/model {__version__}",
                 "opset": opset,
+                **({"distinctInitializers": True} if distinct_initializers else {}),
                 "torch": torch.__version__,
                 "onnxruntime": _ort_version(),
                 "checks": checks,
@@ -599,6 +617,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--force", action="store_true", help="replace an existing pack folder")
     p.add_argument("--no-js-check", action="store_true", help="skip the JavaScript tokenizer cross-check")
     p.add_argument("--threads", type=int, help="torch/ORT threads (default 2)")
+    p.add_argument("--distinct-initializers", action="store_true",
+                   help="keep parameters of equal value apart (random-init benchmark graphs)")
     a = p.parse_args(argv)
     threads = a.threads or int(os.environ.get("CLIPSTREAM_EXPORT_THREADS", "2"))
     os.environ["CLIPSTREAM_EXPORT_THREADS"] = str(threads)
@@ -610,7 +630,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         manifest = export_pack(adapter, a.out, opset=a.opset, quantize=a.quantize, corpus=corpus,
                                description=a.description, min_cosine=a.min_cosine,
                                int8_min_cosine=a.int8_min_cosine, seed=a.seed, force=a.force,
-                               js_check=not a.no_js_check, log=lambda m: print(m, file=sys.stderr))
+                               js_check=not a.no_js_check, distinct_initializers=a.distinct_initializers,
+                               log=lambda m: print(m, file=sys.stderr))
     except (ValueError, TypeError, FileExistsError, ModuleNotFoundError) as e:
         print(f"export: {e}", file=sys.stderr)
         return 2

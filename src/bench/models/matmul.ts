@@ -3,7 +3,6 @@
  * A [m, k] an input and B [k, n] a constant (as weights are in a model, so the runtime may
  * pre-pack it the same way).
  */
-import { GraphBuilder } from '../onnx/builder.js';
 import type { ModelSpec } from '../onnx/proto.js';
 import { Prng } from './prng.js';
 
@@ -20,16 +19,17 @@ export function matmulFlops(s: MatMulShape): number {
 
 /** The model and its constant B (row-major, for checking results). */
 export function buildMatMulModel(s: MatMulShape, seed = 1): { model: ModelSpec; b: Float32Array } {
-  const g = new GraphBuilder('matmul');
-  const a = g.input('A');
   const b = new Prng(seed).uniform(s.k * s.n, 1);
-  const c = g.op('MatMul', [a, g.f32('B', [s.k, s.n], b)]);
-  g.output(c, 'C');
-  const model = g.model(
-    [{ name: 'A', type: 'float32', shape: [s.m, s.k] }],
-    [{ name: 'C', type: 'float32', shape: [s.m, s.n] }],
-    17,
-    `float32 MatMul ${s.m}x${s.k}x${s.n}`,
-  );
+  const model: ModelSpec = {
+    graph: {
+      name: 'matmul',
+      nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['C'], name: 'matmul' }],
+      inputs: [{ name: 'A', type: 'float32', shape: [s.m, s.k] }],
+      outputs: [{ name: 'C', type: 'float32', shape: [s.m, s.n] }],
+      initializers: [{ name: 'B', type: 'float32', dims: [s.k, s.n], data: b }],
+    },
+    opset: 17,
+    docString: `float32 MatMul ${s.m}x${s.k}x${s.n}`,
+  };
   return { model, b };
 }

@@ -1,12 +1,12 @@
 /**
- * A minimal protobuf writer and the handful of ONNX messages the benchmark needs (ModelProto,
- * GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeProto and the types they hold).
- * Field numbers are those of onnx/onnx.proto. Only writing is supported; ONNX Runtime is the
- * reader, and the unit tests load what this writes.
+ * A minimal protobuf writer and the handful of ONNX messages the benchmark writes (ModelProto,
+ * GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeProto and the types they hold):
+ * today only the MatMul-peak graph (../models/matmul.ts); the benchmark model itself is the
+ * exported graph in bench/models/vit-b-32. Field numbers are those of onnx/onnx.proto. Only
+ * writing is supported; ONNX Runtime is the reader, and the unit tests load what this writes.
  *
- * Encoded messages are kept as lists of chunks (a rope) so that nesting a 350 MB weight tensor
- * into a graph and the graph into a model copies nothing: tensor data is referenced, not copied,
- * until the file is written.
+ * Encoded messages are kept as lists of chunks (a rope) so that a large constant is referenced,
+ * not copied, until the bytes are taken.
  */
 import { endianness } from 'node:os';
 
