@@ -27,6 +27,8 @@ export interface TextEmbedding {
   readonly wordCount: number;
   /** the word tokens, as the tokenizer spells them */
   readonly wordTokens: readonly string[];
+  /** the text was longer than the model's context and was cut to it */
+  readonly truncated: boolean;
 }
 
 export interface EmbedderStats {
@@ -216,7 +218,14 @@ export class Embedder {
         words.set(tok.subarray(off, off + D), w * D);
       });
       normaliseRows(words, W, D);
-      return { text: texts[i] as string, sentence, words, wordCount: W, wordTokens: e.words };
+      return {
+        text: texts[i] as string,
+        sentence,
+        words,
+        wordCount: W,
+        wordTokens: e.words,
+        truncated: e.truncated,
+      };
     });
   }
 

@@ -5,7 +5,7 @@ export { Embedder, DEFAULT_BATCH } from './embedder.js';
 export type { BatchOptions, EmbedderOptions, EmbedderStats, TextEmbedding } from './embedder.js';
 export { DEFAULT_RUNTIME } from './sessions.js';
 export type { Device, Provider, RuntimeOptions } from './sessions.js';
-export { TextTokenizer, MAX_TEXT_LENGTH } from './tokenizer.js';
+export { TextTokenizer } from './tokenizer.js';
 export type { EncodedText } from './tokenizer.js';
 export { Batcher } from './batcher.js';
 export type { BatcherOptions } from './batcher.js';

@@ -4,6 +4,7 @@ import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { decodeFrames, probe, resolveSource } from '../frames/index.js';
 import type { MediaLimits, Sampling, SourcePolicy } from '../frames/index.js';
+import { checkTexts } from '../limits.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
@@ -45,28 +46,6 @@ export interface VideoOutcome {
   readonly track: FrameTrack;
 }
 
-const MAX_QUERIES = 256;
-const MAX_CAPTIONS = 1024;
-
-function checkTexts(req: VideoRequest): void {
-  if (req.queries.length > MAX_QUERIES) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_TEXT',
-      `too many queries (${req.queries.length} > ${MAX_QUERIES})`,
-    );
-  }
-  if (req.captions.length > MAX_CAPTIONS) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_TEXT',
-      `too many captions (${req.captions.length} > ${MAX_CAPTIONS})`,
-    );
-  }
-  for (const t of [...req.queries.map((q) => q.text), ...req.captions]) {
-    if (t.trim().length === 0)
-      throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'a query or caption text is empty');
-  }
-}
-
 /**
  * One video through every stage: source -> probe -> decode+sample (ffmpeg) -> embed (shared
  * batcher) -> match -> result document. Decoding runs ahead of embedding by up to
@@ -99,7 +78,7 @@ async function processVideoSignal(
 ): Promise<VideoOutcome> {
   const trace = ctx.trace ?? (<T>(_s: string, fn: () => Promise<T>) => fn());
   const t0 = performance.now();
-  checkTexts(req);
+  checkTexts(req.queries, req.captions);
   const { embedder } = ctx;
   const D = embedder.dim;
 
@@ -213,7 +192,8 @@ async function processVideoSignal(
     },
     model: { name: pack.manifest.name, sha256: pack.sha256, embedDim: D, provider: embedder.provider },
     sampling,
-    queries: matched.queries,
+    // A text cut to the model's context says so (an extra field, allowed by the contract).
+    queries: matched.queries.map((q, i) => (textVecs[i]?.truncated ? { ...q, truncated: true } : q)),
     captions: matched.captions,
     timings: {
       decodeMs: Math.round(decodeMs),
