@@ -74,3 +74,23 @@ export async function main(cliArgv: string[]): Promise<number> {
     return 1;
   }
 }
+
+/** How long a finished command may take to exit on its own before it is made to. */
+export const EXIT_DELAY_MS = 1000;
+
+/**
+ * Ends the process with `code` once a command is done. It exits by itself when nothing is left
+ * on the event loop; if a library left a timer or socket behind (kafkajs' retry timers for a
+ * broker that is gone), this last line of defence exits anyway after EXIT_DELAY_MS, so a worker
+ * that has shut down always ends with its exit code. Output written so far is not lost: stdout
+ * and stderr are synchronous for files and pipes on Linux.
+ */
+export function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    if (process.env.CLIPSTREAM_DEBUG_HANDLES) {
+      process.stderr.write(`clipstream: still open after exit: ${process.getActiveResourcesInfo().join(', ')}\n`);
+    }
+    process.exit(code);
+  }, EXIT_DELAY_MS).unref();
+}

@@ -71,6 +71,15 @@ const REJOIN = new Set([
   'UNKNOWN_MEMBER_ID',
 ]);
 
+/**
+ * Shutdown budget beyond the grace period (docs/worker.md): at most STARTUP_STOP_MS for a start-up
+ * under way or ABORT_WAIT_MS for aborted videos to unwind, then DISCONNECT_MS for the Kafka
+ * clients, closed together: a worker exits within grace + 5 s whatever state the broker is in.
+ */
+const STARTUP_STOP_MS = 1500;
+const ABORT_WAIT_MS = 1500;
+const DISCONNECT_MS = 2500;
+
 export class Worker {
   readonly stats: WorkerStats = { results: 0, dlq: 0, handedBack: 0 };
   readonly standing = new StandingQueries();
@@ -88,6 +97,8 @@ export class Worker {
   private stopping = false;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  /** the start-up admin client while it is open (closed by `close()` if start-up hangs on it) */
+  private admin: Admin | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
     const { config, log } = opts;
@@ -180,6 +191,7 @@ export class Worker {
       log.warn('no media root set (CLIPSTREAM_MEDIA_ROOT): events with local file URIs will go to the DLQ');
     }
     const admin: Admin = this.kafka.admin();
+    this.admin = admin;
     try {
       await admin.connect();
       await ensureTopics(
@@ -201,6 +213,7 @@ export class Worker {
     } catch (err) {
       throw toClipstreamError(err, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
     } finally {
+      this.admin = undefined;
       await admin.disconnect().catch(() => undefined);
     }
     this.unobserve = this.instruments.observe({
@@ -330,13 +343,17 @@ export class Worker {
           log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
         }
       };
+      // First end a start-up connection still trying (a broker that never answered).
+      await step('closing the start-up admin client', () =>
+        this.admin ? withTimeout(this.admin.disconnect(), DISCONNECT_MS, 'admin disconnect') : undefined,
+      );
       // A start-up step in progress stops at its next check; a long one (a broker that is not
       // there) is not waited for beyond a moment: the disconnects below end it.
       await step('waiting for start-up to stop', () =>
         this.starting
           ? withTimeout(
               this.starting.catch(() => undefined),
-              3000,
+              STARTUP_STOP_MS,
               'start-up',
             )
           : undefined,
@@ -356,17 +373,22 @@ export class Worker {
         );
         for (const job of this.jobs.values())
           job.controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'shutdown grace period over'));
-        await this.waitIdle(5000);
+        await this.waitIdle(ABORT_WAIT_MS);
       });
-      await step('leaving the group', () =>
-        withTimeout(this.consumer.disconnect(), 10_000, 'consumer disconnect'),
-      );
-      await step('stopping the standing-query reader', () =>
-        withTimeout(this.reader.close(), 5000, 'query reader disconnect'),
-      );
-      await step('closing the producer', () =>
-        withTimeout(this.publisher.close(), 5000, 'producer disconnect'),
-      );
+      // Leave the group, stop the standing-query reader and close the producer at once (every
+      // send was awaited by its handler, so nothing is left to flush), each bounded: a broker
+      // that is gone cannot be left politely, and shutdown must still end within grace + 5 s.
+      await Promise.all([
+        step('leaving the group', () =>
+          withTimeout(this.consumer.disconnect(), DISCONNECT_MS, 'consumer disconnect'),
+        ),
+        step('stopping the standing-query reader', () =>
+          withTimeout(this.reader.close(), DISCONNECT_MS, 'query reader disconnect'),
+        ),
+        step('closing the producer', () =>
+          withTimeout(this.publisher.close(), DISCONNECT_MS, 'producer disconnect'),
+        ),
+      ]);
       this.unobserve?.();
       log.info('worker stopped', { ...this.stats });
     })();
