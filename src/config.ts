@@ -54,6 +54,15 @@ export const ConfigSchema = z.object({
   batchWaitMs: intFrom(0, 10000).default(10),
   /** Attempts for a retryable fault before the event goes to the DLQ. */
   maxAttempts: intFrom(1, 100).default(5),
+  /**
+   * Deliveries of one event whose processing ended the worker process (out of memory, a native
+   * crash) before the next owner dead-letters it with CLIPSTREAM_WORKER_CRASHED. Default 3.
+   */
+  crashAttempts: intFrom(1, 100).default(3),
+  /** Consumer-group session timeout in ms: how soon a dead worker's partitions move on. Default 30000. */
+  sessionTimeoutMs: intFrom(6000, 300_000).default(30_000),
+  /** TEST ONLY: the worker kills itself (SIGKILL) when it starts processing this videoId. */
+  testCrashOnVideo: z.string().min(1).optional(),
   /** First retry delay in milliseconds; doubles per attempt, with jitter. Default 1000. */
   retryBackoffMs: intFrom(1, 600_000).default(1000),
   /** Longest retry delay in milliseconds. Default 30000. */
@@ -119,6 +128,9 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   batchSize: 'CLIPSTREAM_BATCH_SIZE',
   batchWaitMs: 'CLIPSTREAM_BATCH_WAIT_MS',
   maxAttempts: 'CLIPSTREAM_MAX_ATTEMPTS',
+  crashAttempts: 'CLIPSTREAM_CRASH_ATTEMPTS',
+  sessionTimeoutMs: 'CLIPSTREAM_SESSION_TIMEOUT_MS',
+  testCrashOnVideo: 'CLIPSTREAM_TEST_CRASH_ON_VIDEO',
   retryBackoffMs: 'CLIPSTREAM_RETRY_BACKOFF_MS',
   retryBackoffMaxMs: 'CLIPSTREAM_RETRY_BACKOFF_MAX_MS',
   shutdownGraceMs: 'CLIPSTREAM_SHUTDOWN_GRACE_MS',

@@ -25,6 +25,7 @@ import type { Calibration, MatchOptions } from '../match/index.js';
 import { calibrationFor } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
 import type { Instruments } from '../telemetry/index.js';
+import { AttemptLedger } from './attempts.js';
 import { createKafka } from './client.js';
 import { GroupState } from './group.js';
 import { handBack } from './hand-back.js';
@@ -99,6 +100,9 @@ export class Worker {
   private starting: Promise<void> | undefined;
   /** the start-up admin client while it is open (closed by `close()` if start-up hangs on it) */
   private admin: Admin | undefined;
+  /** reads committed offsets and their attempt metadata (crash-loop protection); connected lazily */
+  private offsetsAdmin: Promise<Admin> | undefined;
+  private readonly ledger: AttemptLedger;
 
   constructor(private readonly opts: WorkerOptions) {
     const { config, log } = opts;
@@ -119,7 +123,7 @@ export class Worker {
     this.consumer = this.kafka.consumer({
       groupId: config.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: config.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 1000,
@@ -133,7 +137,17 @@ export class Worker {
         restartOnFailure: async () => !this.stopping,
       },
     });
+    this.ledger = new AttemptLedger(
+      {
+        fetch: (topic, partition) => this.committedOffset(topic, partition),
+        commit: async (topic, partition, offset, metadata) => {
+          await this.consumer.commitOffsets([{ topic, partition, offset, metadata }]);
+        },
+      },
+      config.crashAttempts,
+    );
     this.handler = new EventHandler({
+      attempts: this.ledger,
       settings: config,
       retry: {
         maxAttempts: config.maxAttempts,
@@ -227,6 +241,8 @@ export class Worker {
     await Promise.race([this.reader.start(), once(this.idle, 'stopping')]);
     if (this.stopping) return;
     this.group.watch(this.consumer);
+    // Partitions may move at every join: what this process knew of their attempts is stale.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.ledger.forget());
     await this.consumer.connect();
     if (this.stopping) return;
     await this.consumer.subscribe({ topics: [config.inputTopic], fromBeginning: true });
@@ -295,6 +311,10 @@ export class Worker {
         offset: message.offset,
         reason: formatError(e),
       });
+      // Handed back cleanly: this attempt did not kill the process, so it does not count.
+      await withTimeout(this.ledger.release(topic, partition, message.offset), 1000, 'attempt release').catch(
+        () => undefined,
+      );
       // A rebalance error goes back as kafkajs' own, so it re-joins at once instead of retrying.
       throw rejoin ?? handBack(e);
     } finally {
@@ -307,8 +327,31 @@ export class Worker {
   }
 
   private async commit(topic: string, partition: number, next: string): Promise<void> {
-    await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    await this.consumer.commitOffsets([{ topic, partition, offset: next, metadata: null }]);
     this.group.committed(topic, partition, next);
+    this.ledger.done(topic, partition, next);
+  }
+
+  /** The group's committed offset of one partition, with its metadata, from the broker. */
+  private async committedOffset(
+    topic: string,
+    partition: number,
+  ): Promise<{ offset: string; metadata: string | null } | undefined> {
+    this.offsetsAdmin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    let admin: Admin;
+    try {
+      admin = await this.offsetsAdmin;
+    } catch (err) {
+      this.offsetsAdmin = undefined;
+      throw err;
+    }
+    const [entry] = await admin.fetchOffsets({ groupId: this.opts.config.group, topics: [topic] });
+    const p = entry?.partitions.find((x) => x.partition === partition);
+    return p && BigInt(p.offset) >= 0n ? { offset: p.offset, metadata: p.metadata } : undefined;
   }
 
   /** Resolves true once nothing is in flight, false after `ms`. */
@@ -387,6 +430,16 @@ export class Worker {
         ),
         step('closing the producer', () =>
           withTimeout(this.publisher.close(), DISCONNECT_MS, 'producer disconnect'),
+        ),
+        step('closing the offsets admin client', () =>
+          withTimeout(
+            (async () => {
+              const admin = await this.offsetsAdmin?.catch(() => undefined);
+              await admin?.disconnect();
+            })(),
+            DISCONNECT_MS,
+            'admin disconnect',
+          ),
         ),
       ]);
       this.unobserve?.();

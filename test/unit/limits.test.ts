@@ -8,7 +8,10 @@ const badText = (err: unknown) => err instanceof ClipstreamError && err.code ===
 describe('text limits', () => {
   it('cuts at a whitespace near the end, never inside a surrogate pair', () => {
     assert.equal(cutText('short', 10), 'short');
-    assert.equal(cutText('aaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 10), 'aaaa bbbbb');
+    assert.equal(
+      cutText('aaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 10),
+      'aaaa bbbbb',
+    );
     assert.equal(cutText(`${'a'.repeat(95)} bbbbbbbbbb`, 100), 'a'.repeat(95));
     const emoji = `${'a'.repeat(9)}😀`; // 9 + 2 code units
     assert.equal(cutText(emoji, 10), 'a'.repeat(9));
@@ -16,7 +19,10 @@ describe('text limits', () => {
 
   it('bounds what the tokenizer sees by the context length', () => {
     assert.equal(tokenizeBudget(16), TEXT_LIMITS.minTokenizeChars);
-    assert.equal(tokenizeBudget(77), Math.max(TEXT_LIMITS.minTokenizeChars, 77 * TEXT_LIMITS.tokenizeCharsPerToken));
+    assert.equal(
+      tokenizeBudget(77),
+      Math.max(TEXT_LIMITS.minTokenizeChars, 77 * TEXT_LIMITS.tokenizeCharsPerToken),
+    );
   });
 
   it('accepts a long paragraph and refuses only beyond the raw bound', () => {
@@ -31,7 +37,14 @@ describe('text limits', () => {
   it('bounds the number of queries and captions', () => {
     const q = Array.from({ length: TEXT_LIMITS.maxQueries + 1 }, () => ({ text: 'x' }));
     assert.throws(() => checkTexts(q, []), badText);
-    assert.throws(() => checkTexts([], Array.from({ length: TEXT_LIMITS.maxCaptions + 1 }, () => 'c')), badText);
+    assert.throws(
+      () =>
+        checkTexts(
+          [],
+          Array.from({ length: TEXT_LIMITS.maxCaptions + 1 }, () => 'c'),
+        ),
+      badText,
+    );
     checkTexts(q.slice(1), ['c']);
   });
 });
