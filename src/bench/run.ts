@@ -49,7 +49,6 @@ function embedderOptions(o: BenchOptions): EmbedderOptions {
       maxWaitMs: o.batchWaitMs,
       maxQueued: Math.max(o.batchSize, o.batchSize * 4),
     },
-    textCacheSize: 4096,
   };
 }
 

@@ -35,7 +35,6 @@ export async function modelCommand(argv: string[]): Promise<number> {
     {
       runtime: { device: config.device, intraOpThreads: config.threads, cudaDeviceId: 0 },
       batch: { maxBatch: 4, maxWaitMs: 1, maxQueued: 4 },
-      textCacheSize: 16,
     },
     log,
   );

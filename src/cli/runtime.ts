@@ -31,7 +31,6 @@ export async function openRuntime(s: RuntimeSettings, log: Logger): Promise<Embe
         maxWaitMs: s.batchWaitMs ?? DEFAULT_BATCH.maxWaitMs,
         maxQueued: Math.max(maxBatch, s.maxQueued ?? maxBatch * 4),
       },
-      textCacheSize: 4096,
       ...(s.onImageBatch ? { onImageBatch: s.onImageBatch } : {}),
     },
     log,

@@ -9,4 +9,3 @@ export { TextTokenizer } from './tokenizer.js';
 export type { EncodedText } from './tokenizer.js';
 export { Batcher } from './batcher.js';
 export type { BatcherOptions } from './batcher.js';
-export { LruCache } from './lru.js';

@@ -46,7 +46,6 @@ describe('benchmark model packs', () => {
         {
           runtime: { device: 'cpu', intraOpThreads: 1, cudaDeviceId: 0 },
           batch: { maxBatch: 4, maxWaitMs: 1, maxQueued: 16 },
-          textCacheSize: 8,
         },
         silentLogger,
       );
