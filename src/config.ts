@@ -50,6 +50,8 @@ export const ConfigSchema = z.object({
   maxVideosInFlight: intFrom(1, 256).default(2),
   /** Most frames of one video between the decoder and the encoder. */
   maxFramesInFlight: intFrom(1, 4096).default(32),
+  /** Most bytes of one video's decoded frames in flight (lowers the frame count for large model inputs). Default 64 MiB. */
+  maxFrameBytesInFlight: intFrom(1_000_000, 16_000_000_000).default(64 * 1024 * 1024),
   batchSize: intFrom(1, 1024).default(16),
   batchWaitMs: intFrom(0, 10000).default(10),
   /** Attempts for a retryable fault before the event goes to the DLQ. */
@@ -125,6 +127,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   topicReplication: 'CLIPSTREAM_TOPIC_REPLICATION',
   maxVideosInFlight: 'CLIPSTREAM_MAX_VIDEOS_IN_FLIGHT',
   maxFramesInFlight: 'CLIPSTREAM_MAX_FRAMES_IN_FLIGHT',
+  maxFrameBytesInFlight: 'CLIPSTREAM_MAX_FRAME_BYTES_IN_FLIGHT',
   batchSize: 'CLIPSTREAM_BATCH_SIZE',
   batchWaitMs: 'CLIPSTREAM_BATCH_WAIT_MS',
   maxAttempts: 'CLIPSTREAM_MAX_ATTEMPTS',

@@ -114,6 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         calibration: calibrationFor(embedder.pack.manifest),
         log,
         framesInFlight: config.maxFramesInFlight,
+        frameBytesInFlight: config.maxFrameBytesInFlight,
         ...(progress ? { onProgress: progress } : {}),
       },
       abort.signal,

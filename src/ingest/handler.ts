@@ -43,6 +43,7 @@ export type HandlerSettings = Pick<
   | 'embeddingsTopic'
   | 'publishEmbeddings'
   | 'maxFramesInFlight'
+  | 'maxFrameBytesInFlight'
   | 'maxMessageBytes'
   | 'mediaRoot'
   | 'allowPrivateNetworks'
@@ -190,6 +191,7 @@ export class EventHandler {
               calibration: this.d.calibration,
               log,
               framesInFlight: this.d.settings.maxFramesInFlight,
+              frameBytesInFlight: this.d.settings.maxFrameBytesInFlight,
               trace: createTrace({ parent: pctx, instruments: this.d.instruments }),
             },
             signal,

@@ -34,6 +34,11 @@ export interface PipelineContext {
   readonly log: Logger;
   /** Most frames of one video submitted to the embedder and not yet back. Default 32. */
   readonly framesInFlight?: number;
+  /**
+   * Most bytes of those frames (frames are the model's input size, so this matters for packs
+   * with large inputs): the frame count is lowered to fit, never below one. Default 64 MiB.
+   */
+  readonly frameBytesInFlight?: number;
   /** Called as frames are embedded (done, expected total or undefined). */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   /** Stage wrapper for telemetry (spans, histograms); identity when absent. */
@@ -91,7 +96,7 @@ async function processVideoSignal(
   const info = await trace('probe', () => probe(source, { signal, limits: ctx.limits }));
 
   const { height, width, resize } = embedder.input;
-  const limit = Math.max(1, ctx.framesInFlight ?? 32);
+  const limit = framesInFlightFor(ctx, height * width * 3);
   const times: number[] = [];
   const pending: Promise<Float32Array>[] = [];
   const embeds: Float32Array[] = [];
@@ -203,6 +208,21 @@ async function processVideoSignal(
     },
   };
   return { result, track };
+}
+
+/** Default bound on the bytes of one video's frames in flight (64 MiB). */
+export const DEFAULT_FRAME_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+/** Frames of one video in flight: the count bound, lowered so their bytes fit the byte bound. */
+export function framesInFlightFor(
+  ctx: Pick<PipelineContext, 'framesInFlight' | 'frameBytesInFlight'>,
+  frameBytes: number,
+): number {
+  const byCount = ctx.framesInFlight ?? 32;
+  const byBytes = Math.floor(
+    (ctx.frameBytesInFlight ?? DEFAULT_FRAME_BYTES_IN_FLIGHT) / Math.max(1, frameBytes),
+  );
+  return Math.max(1, Math.min(byCount, byBytes));
 }
 
 function round3(x: number): number {
