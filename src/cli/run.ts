@@ -9,7 +9,7 @@ import { parse, positiveNumber, readLines } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
 
-const OPTIONS = {
+export const RUN_OPTIONS = {
   query: { type: 'string', multiple: true },
   'queries-file': { type: 'string' },
   'captions-file': { type: 'string' },
@@ -48,7 +48,7 @@ export function samplingFrom(fps: number | undefined, strategy: string | undefin
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, OPTIONS);
+  const { values, positionals } = parse(argv, RUN_OPTIONS);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
