@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { renderVideo } from '../../../eval/shapes/render.js';
 import { randomVideoSpec } from '../../../eval/shapes/world.js';
 import { ResultDocumentSchema } from '../../../src/pipeline/index.js';
@@ -14,7 +15,10 @@ import { clipstream, errorLine } from '../../helpers/cli.js';
 import { makeTempDir, removeTempDir } from '../../helpers/media.js';
 
 function paragraph(chars: number): string {
-  return 'a red circle and a blue square '.repeat(Math.ceil(chars / 31)).slice(0, chars).trim();
+  return 'a red circle and a blue square '
+    .repeat(Math.ceil(chars / 31))
+    .slice(0, chars)
+    .trim();
 }
 
 describe('clipstream run with long texts', () => {
@@ -47,5 +51,27 @@ describe('clipstream run with long texts', () => {
     const r = await clipstream(['run', join(dir, 'missing.mp4'), '--query', paragraph(30_000)]);
     assert.equal(r.code, 1);
     assert.match(errorLine(r), /^clipstream: CLIPSTREAM_SOURCE_NOT_FOUND: /);
+  });
+
+  it('property: any query text (any Unicode, control characters, up to 100,000 characters) gives one coded line, never a crash', async () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 2000 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 500 }),
+      fc
+        .string({ unit: 'binary', minLength: 1, maxLength: 8 })
+        .map((u) => u.repeat(Math.ceil(100_000 / u.length)).slice(0, 100_000)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        // An argv string cannot hold NUL, and Linux refuses one over 128 KiB (E2BIG) before we run.
+        text.filter((t) => !t.includes('\u0000') && Buffer.byteLength(t) < 128 * 1024),
+        async (t) => {
+          const r = await clipstream(['run', join(dir, 'missing.mp4'), '--query', t]);
+          assert.equal(r.code, 1, `exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+          assert.match(errorLine(r), /^clipstream: CLIPSTREAM_(SOURCE_NOT_FOUND|BAD_TEXT): /);
+        },
+      ),
+      { numRuns: 6 },
+    );
   });
 });
