@@ -89,7 +89,9 @@ export function exitWhenDone(code: number): void {
   process.exitCode = code;
   setTimeout(() => {
     if (process.env.CLIPSTREAM_DEBUG_HANDLES) {
-      process.stderr.write(`clipstream: still open after exit: ${process.getActiveResourcesInfo().join(', ')}\n`);
+      process.stderr.write(
+        `clipstream: still open after exit: ${process.getActiveResourcesInfo().join(', ')}\n`,
+      );
     }
     process.exit(code);
   }, EXIT_DELAY_MS).unref();

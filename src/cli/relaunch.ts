@@ -35,7 +35,9 @@ export function argvFromPipe(): string[] | undefined {
   try {
     parsed = JSON.parse(readFileSync(Number(fd), 'utf8'));
   } catch (err) {
-    throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'could not read the relaunched arguments', { cause: err });
+    throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'could not read the relaunched arguments', {
+      cause: err,
+    });
   }
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
     throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'relaunched arguments are not a list of strings');

@@ -72,12 +72,11 @@ describe('event JSON (property)', () => {
 
   it('a printable text of any length up to the raw limit is accepted exactly as given', () => {
     const printable = fc
-      .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 64 })
+      .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 64 }) // printable ASCII only
       .filter((s) => s.trim().length > 0);
     fc.assert(
       fc.property(printable, fc.integer({ min: 1, max: TEXT_LIMITS.maxTextLength / 64 }), (unit, times) => {
         const text = unit.repeat(times).slice(0, TEXT_LIMITS.maxTextLength);
-        fc.pre(text.trim().length > 0 && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text));
         const e = parseEvent(
           utf8({
             schema: 'clipstream.video.v1',
