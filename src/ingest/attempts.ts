@@ -8,6 +8,7 @@
  * it again. The usual commit of O + 1 after a result or DLQ record clears the count. Retries of
  * transient faults within one process are not counted here (src/ingest/retry.ts does those).
  */
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 
 /** Offset-commit metadata of an attempt (Kafka keeps up to `offset.metadata.max.bytes`, 4 KiB). */
 export const ATTEMPT_SCHEMA = 'clipstream.attempt.v1';
@@ -90,4 +91,44 @@ export class AttemptLedger {
   forget(): void {
     this.known.clear();
   }
+}
+
+/**
+ * The broker as an OffsetStore: commits through the group's consumer (so they carry its
+ * generation), reads committed offsets and their metadata through an admin client connected on
+ * first use. `close()` disconnects that client.
+ */
+export function kafkaOffsetStore(
+  kafka: Kafka,
+  consumer: Consumer,
+  groupId: string,
+): OffsetStore & { close(): Promise<void> } {
+  let admin: Promise<Admin> | undefined;
+  const connected = async (): Promise<Admin> => {
+    admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    try {
+      return await admin;
+    } catch (err) {
+      admin = undefined;
+      throw err;
+    }
+  };
+  return {
+    async fetch(topic, partition) {
+      const [entry] = await (await connected()).fetchOffsets({ groupId, topics: [topic] });
+      const p = entry?.partitions.find((x) => x.partition === partition);
+      return p && BigInt(p.offset) >= 0n ? { offset: p.offset, metadata: p.metadata } : undefined;
+    },
+    async commit(topic, partition, offset, metadata) {
+      await consumer.commitOffsets([{ topic, partition, offset, metadata }]);
+    },
+    async close() {
+      const a = await admin?.catch(() => undefined);
+      await a?.disconnect();
+    },
+  };
 }

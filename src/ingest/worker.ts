@@ -25,7 +25,7 @@ import type { Calibration, MatchOptions } from '../match/index.js';
 import { calibrationFor } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
 import type { Instruments } from '../telemetry/index.js';
-import { AttemptLedger } from './attempts.js';
+import { AttemptLedger, kafkaOffsetStore } from './attempts.js';
 import { createKafka } from './client.js';
 import { GroupState } from './group.js';
 import { handBack } from './hand-back.js';
@@ -100,8 +100,8 @@ export class Worker {
   private starting: Promise<void> | undefined;
   /** the start-up admin client while it is open (closed by `close()` if start-up hangs on it) */
   private admin: Admin | undefined;
-  /** reads committed offsets and their attempt metadata (crash-loop protection); connected lazily */
-  private offsetsAdmin: Promise<Admin> | undefined;
+  /** committed offsets with their attempt metadata (crash-loop protection) */
+  private readonly offsets: ReturnType<typeof kafkaOffsetStore>;
   private readonly ledger: AttemptLedger;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -137,15 +137,8 @@ export class Worker {
         restartOnFailure: async () => !this.stopping,
       },
     });
-    this.ledger = new AttemptLedger(
-      {
-        fetch: (topic, partition) => this.committedOffset(topic, partition),
-        commit: async (topic, partition, offset, metadata) => {
-          await this.consumer.commitOffsets([{ topic, partition, offset, metadata }]);
-        },
-      },
-      config.crashAttempts,
-    );
+    this.offsets = kafkaOffsetStore(this.kafka, this.consumer, config.group);
+    this.ledger = new AttemptLedger(this.offsets, config.crashAttempts);
     this.handler = new EventHandler({
       attempts: this.ledger,
       settings: config,
@@ -332,28 +325,6 @@ export class Worker {
     this.ledger.done(topic, partition, next);
   }
 
-  /** The group's committed offset of one partition, with its metadata, from the broker. */
-  private async committedOffset(
-    topic: string,
-    partition: number,
-  ): Promise<{ offset: string; metadata: string | null } | undefined> {
-    this.offsetsAdmin ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    let admin: Admin;
-    try {
-      admin = await this.offsetsAdmin;
-    } catch (err) {
-      this.offsetsAdmin = undefined;
-      throw err;
-    }
-    const [entry] = await admin.fetchOffsets({ groupId: this.opts.config.group, topics: [topic] });
-    const p = entry?.partitions.find((x) => x.partition === partition);
-    return p && BigInt(p.offset) >= 0n ? { offset: p.offset, metadata: p.metadata } : undefined;
-  }
-
   /** Resolves true once nothing is in flight, false after `ms`. */
   private async waitIdle(ms: number): Promise<boolean> {
     if (this.jobs.size === 0) return true;
@@ -432,14 +403,7 @@ export class Worker {
           withTimeout(this.publisher.close(), DISCONNECT_MS, 'producer disconnect'),
         ),
         step('closing the offsets admin client', () =>
-          withTimeout(
-            (async () => {
-              const admin = await this.offsetsAdmin?.catch(() => undefined);
-              await admin?.disconnect();
-            })(),
-            DISCONNECT_MS,
-            'admin disconnect',
-          ),
+          withTimeout(this.offsets.close(), DISCONNECT_MS, 'admin disconnect'),
         ),
       ]);
       this.unobserve?.();
