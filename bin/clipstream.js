@@ -8,5 +8,5 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('clipstream: not built yet; run `npm run build` in the package folder\n');
   process.exit(1);
 }
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const { main, exitWhenDone } = await import(entry.href);
+exitWhenDone(await main(process.argv.slice(2)));

@@ -79,6 +79,10 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'a retryable fault persisted past the retry budget',
   },
+  CLIPSTREAM_WORKER_CRASHED: {
+    retryable: false,
+    summary: 'processing the event ended the worker process too many times (crash-loop protection)',
+  },
   CLIPSTREAM_INTERNAL: { retryable: false, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 

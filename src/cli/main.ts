@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
 import { COMMANDS, synopsis } from './flags.js';
+import { argvFromPipe, needsRelaunch, relaunch } from './relaunch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,7 +32,18 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   model: async () => (await import('./model.js')).modelCommand,
 };
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(cliArgv: string[]): Promise<number> {
+  let argv = cliArgv;
+  try {
+    const piped = argvFromPipe();
+    if (piped) argv = piped;
+    // A long command line crashes ONNX Runtime's start-up (see relaunch.ts): run it in a child
+    // process that gets its arguments through a pipe.
+    else if (needsRelaunch() && process.argv[1]) return await relaunch(process.argv[1], argv);
+  } catch (err) {
+    process.stderr.write(`clipstream: ${formatError(err)}\n`);
+    return 1;
+  }
   const [cmd] = argv;
   try {
     if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
@@ -54,4 +66,26 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`clipstream: ${formatError(err)}\n`);
     return 1;
   }
+}
+
+/** How long a finished command may take to exit on its own before it is made to. */
+export const EXIT_DELAY_MS = 1000;
+
+/**
+ * Ends the process with `code` once a command is done. It exits by itself when nothing is left
+ * on the event loop; if a library left a timer or socket behind (kafkajs' retry timers for a
+ * broker that is gone), this last line of defence exits anyway after EXIT_DELAY_MS, so a worker
+ * that has shut down always ends with its exit code. Output written so far is not lost: stdout
+ * and stderr are synchronous for files and pipes on Linux.
+ */
+export function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    if (process.env.CLIPSTREAM_DEBUG_HANDLES) {
+      process.stderr.write(
+        `clipstream: still open after exit: ${process.getActiveResourcesInfo().join(', ')}\n`,
+      );
+    }
+    process.exit(code);
+  }, EXIT_DELAY_MS).unref();
 }

@@ -31,7 +31,7 @@ export async function modelCommand(argv: string[]): Promise<number> {
   const embedder = await Embedder.open(
     pack,
     embedderOptions(
-      { device: config.device, threads: config.threads, batchSize: 4, batchWaitMs: 1, textCacheSize: 16 },
+      { device: config.device, threads: config.threads, batchSize: 4, batchWaitMs: 1 },
       { maxQueued: 4 },
     ),
     log,

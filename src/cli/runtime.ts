@@ -23,7 +23,7 @@ export async function openRuntime(s: RuntimeSettings, log: Logger): Promise<Embe
         threads: embed.threads,
         batchSize: embed.batchSize,
         batchWaitMs: embed.batchWaitMs,
-        textCacheSize: embed.textCacheSize,
+        textCacheBytes: embed.textCacheBytes,
       },
       { ...(maxQueued !== undefined ? { maxQueued } : {}), ...(onImageBatch ? { onImageBatch } : {}) },
     ),

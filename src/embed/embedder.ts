@@ -1,9 +1,9 @@
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Batcher } from './batcher.js';
-import { LruCache } from './lru.js';
 import type { ModelPack } from './pack.js';
 import { openEncoders } from './sessions.js';
+import { DEFAULT_TEXT_CACHE_BYTES, TextCache } from './text-cache.js';
 import type { EncoderSessions, Provider, RuntimeOptions } from './sessions.js';
 import { TextTokenizer } from './tokenizer.js';
 
@@ -27,6 +27,8 @@ export interface TextEmbedding {
   readonly wordCount: number;
   /** the word tokens, as the tokenizer spells them */
   readonly wordTokens: readonly string[];
+  /** the text was longer than the model's context and was cut to it */
+  readonly truncated: boolean;
 }
 
 export interface EmbedderStats {
@@ -40,8 +42,8 @@ export interface EmbedderStats {
 export interface EmbedderOptions {
   readonly runtime: RuntimeOptions;
   readonly batch: BatchOptions;
-  /** Most text embeddings kept in the LRU cache. Default 4096. */
-  readonly textCacheSize: number;
+  /** Bytes of text embeddings kept in the LRU cache. Default 64 MiB (DEFAULT_TEXT_CACHE_BYTES). */
+  readonly textCacheBytes?: number;
   /** Observes each image batch (frames, milliseconds), e.g. for metrics. */
   readonly onImageBatch?: (size: number, ms: number) => void;
 }
@@ -72,7 +74,7 @@ export class Embedder {
     textCacheHits: 0,
   };
   private readonly batcher: Batcher<Uint8Array, Float32Array>;
-  private readonly cache: LruCache<string, TextEmbedding>;
+  private readonly cache: TextCache<TextEmbedding>;
   private readonly frameBytes: number;
   private closing: Promise<void> | undefined;
 
@@ -84,7 +86,9 @@ export class Embedder {
   ) {
     const m = pack.manifest;
     this.frameBytes = m.image.height * m.image.width * 3;
-    this.cache = new LruCache(opts.textCacheSize);
+    this.cache = new TextCache(opts.textCacheBytes ?? DEFAULT_TEXT_CACHE_BYTES, (texts) =>
+      this.runTexts(texts),
+    );
     this.batcher = new Batcher({
       ...opts.batch,
       run: (frames) => this.runImages(frames),
@@ -163,31 +167,15 @@ export class Embedder {
     return this.sessions.runImage(buf, n);
   }
 
-  /** Embeds texts (sentence and word tokens), using the cache; results in input order. */
+  /**
+   * Embeds texts (sentence and word tokens), using the cache; results in input order. Concurrent
+   * calls that miss on the same text share one computation.
+   */
   async embedTexts(texts: readonly string[]): Promise<TextEmbedding[]> {
-    const results = new Array<TextEmbedding | undefined>(texts.length);
-    const missing = new Map<string, number[]>();
-    texts.forEach((text, i) => {
-      const hit = this.cache.get(text);
-      if (hit) {
-        this.stats.textCacheHits++;
-        results[i] = hit;
-      } else {
-        const at = missing.get(text);
-        if (at) at.push(i);
-        else missing.set(text, [i]);
-      }
-    });
-    const todo = [...missing.keys()];
-    for (let start = 0; start < todo.length; start += 64) {
-      const chunk = todo.slice(start, start + 64);
-      const embedded = await this.runTexts(chunk);
-      embedded.forEach((e) => {
-        this.cache.set(e.text, e);
-        for (const i of missing.get(e.text) ?? []) results[i] = e;
-      });
-    }
-    return results as TextEmbedding[];
+    const before = this.cache.hits;
+    const out = await this.cache.get(texts);
+    this.stats.textCacheHits += this.cache.hits - before;
+    return out;
   }
 
   private async runTexts(texts: string[]): Promise<TextEmbedding[]> {
@@ -216,7 +204,14 @@ export class Embedder {
         words.set(tok.subarray(off, off + D), w * D);
       });
       normaliseRows(words, W, D);
-      return { text: texts[i] as string, sentence, words, wordCount: W, wordTokens: e.words };
+      return {
+        text: texts[i] as string,
+        sentence,
+        words,
+        wordCount: W,
+        wordTokens: e.words,
+        truncated: e.truncated,
+      };
     });
   }
 

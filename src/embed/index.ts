@@ -6,4 +6,3 @@ export { embedderOptions } from './options.js';
 export type { EmbedderExtras, EmbedOptions, EmbedOptionsInput } from './options.js';
 export type { EmbedderOptions, TextEmbedding } from './embedder.js';
 export type { Provider } from './sessions.js';
-export { MAX_TEXT_LENGTH } from './tokenizer.js';

@@ -15,6 +15,13 @@ if (!port) throw new Error('inference-worker must run as a worker thread');
 
 let sessions: OpenSessions | undefined;
 let manifest: Manifest | undefined;
+/**
+ * Requests under way (init, image, text). `release` waits for them: releasing a session while
+ * ONNX Runtime still loads or runs it throws a Napi::Error from native code, which aborts the
+ * whole process ("terminate called after throwing an instance of 'Napi::Error'"), e.g. when
+ * `clipstream run` fails early on a refused URI while the text encoder is still running.
+ */
+const inFlight = new Set<Promise<void>>();
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -26,8 +33,30 @@ function failure(id: number, err: unknown): WorkerReply {
 }
 
 port.on('message', (msg: WorkerRequest) => {
-  void handle(msg);
+  if (msg.type === 'release') {
+    void release(msg.id);
+    return;
+  }
+  const p = handle(msg);
+  inFlight.add(p);
+  void p.finally(() => inFlight.delete(p));
 });
+
+let releasing = false;
+
+async function release(id: number): Promise<void> {
+  releasing = true;
+  try {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    if (sessions) await releaseSessions(sessions);
+    sessions = undefined;
+    reply({ type: 'released', id });
+  } catch (err) {
+    reply(failure(id, err));
+  } finally {
+    port!.close();
+  }
+}
 
 async function handle(msg: WorkerRequest): Promise<void> {
   try {
@@ -44,6 +73,8 @@ async function handle(msg: WorkerRequest): Promise<void> {
         return;
       }
       case 'image': {
+        if (releasing)
+          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference worker is releasing its sessions');
         if (!sessions || !manifest)
           throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker not initialised');
         const embeds = await runImage(sessions, manifest, msg.pixels, msg.n);
@@ -52,6 +83,8 @@ async function handle(msg: WorkerRequest): Promise<void> {
         return;
       }
       case 'text': {
+        if (releasing)
+          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference worker is releasing its sessions');
         if (!sessions || !manifest)
           throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker not initialised');
         const out = await runText(sessions, manifest, msg.ids, msg.mask, msg.n);
@@ -63,13 +96,8 @@ async function handle(msg: WorkerRequest): Promise<void> {
         ]);
         return;
       }
-      case 'release': {
-        if (sessions) await releaseSessions(sessions);
-        sessions = undefined;
-        reply({ type: 'released', id: msg.id });
-        port!.close();
-        return;
-      }
+      case 'release':
+        return; // handled by release(), after the requests under way
     }
   } catch (err) {
     reply(failure(msg.id, err));

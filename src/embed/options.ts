@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
 import type { EmbedderOptions } from './embedder.js';
+import { DEFAULT_TEXT_CACHE_BYTES } from './text-cache.js';
 
 export const EmbedOptionsSchema = z.object({
   /** Model pack folder. @defaultValue the bundled pack (chosen by the CLI) */
@@ -18,8 +19,13 @@ export const EmbedOptionsSchema = z.object({
   batchSize: z.number().int().min(1).max(1024).default(16),
   /** Longest a frame waits for a fuller batch, in milliseconds. @defaultValue 10 */
   batchWaitMs: z.number().int().min(0).max(10_000).default(10),
-  /** Most text embeddings kept in the cache, in entries. @defaultValue 4096 */
-  textCacheSize: z.number().int().min(1).max(1_000_000).default(4096),
+  /** Bytes of text embeddings kept in the LRU cache (sentence + word tokens). @defaultValue 64 MiB */
+  textCacheBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 ** 3)
+    .default(DEFAULT_TEXT_CACHE_BYTES),
 });
 
 /** Embed options as callers write them (defaults optional). */
@@ -51,7 +57,7 @@ export function embedderOptions(input: EmbedOptionsInput, extras: EmbedderExtras
       maxWaitMs: o.batchWaitMs,
       maxQueued: Math.max(o.batchSize, extras.maxQueued ?? o.batchSize * 4),
     },
-    textCacheSize: o.textCacheSize,
+    textCacheBytes: o.textCacheBytes,
     ...(extras.onImageBatch ? { onImageBatch: extras.onImageBatch } : {}),
   };
 }

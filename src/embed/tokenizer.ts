@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ClipstreamError } from '../errors.js';
+import { cutText, tokenizeBudget } from '../limits.js';
 
 export interface EncodedText {
   /** token ids, padded/truncated to the context length */
@@ -11,6 +12,8 @@ export interface EncodedText {
   readonly wordPositions: readonly number[];
   /** token strings at `wordPositions`, for explanations and debugging */
   readonly words: readonly string[];
+  /** true when the text had more tokens than the context length (or more characters than the tokenizer is shown) and was cut */
+  readonly truncated: boolean;
 }
 
 interface TokenizerJson {
@@ -35,12 +38,9 @@ function postProcessorIds(pp: unknown, out = new Set<number>()): Set<number> {
   return out;
 }
 
-/** Longest text accepted, in UTF-16 code units; longer texts are refused, not silently cut. */
-export const MAX_TEXT_LENGTH = 4096;
-
 /**
  * The model pack's tokenizer with the runtime rule of docs/model-pack.md: special tokens added,
- * truncated to the context length (the end token kept last when truncation cuts it off), right
+ * truncated to the context length (any text length is accepted; `truncated` says it was cut) (the end token kept last when truncation cuts it off), right
  * padded with the pack's pad id.
  */
 export class TextTokenizer {
@@ -91,13 +91,14 @@ export class TextTokenizer {
   }
 
   encode(text: string): EncodedText {
-    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
-      throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `text is longer than ${MAX_TEXT_LENGTH} characters`);
-    }
+    if (typeof text !== 'string') throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'text is not a string');
+    // Only the start of a long text can reach the context: tokenize a bounded prefix of it, so the
+    // cost of one text is bounded whatever its length (src/limits.ts).
+    const shown = cutText(text, tokenizeBudget(this.contextLength));
     let full: number[];
     let tokens: string[];
     try {
-      const enc = this.tok.encode(text, { add_special_tokens: true });
+      const enc = this.tok.encode(shown, { add_special_tokens: true });
       full = enc.ids.map(Number);
       tokens = enc.tokens;
     } catch (err) {
@@ -123,6 +124,6 @@ export class TextTokenizer {
         words.push(tokens[i] ?? '');
       }
     }
-    return { ids, mask, wordPositions, words };
+    return { ids, mask, wordPositions, words, truncated: full.length > L || shown.length < text.length };
   }
 }

@@ -104,12 +104,17 @@ export function createKafka(s: KafkaSettings, log: Logger): Kafka {
  * Runs a start-up admin call again while Kafka answers with a retriable error (a topic created
  * a moment ago may not have a leader known to every connection yet).
  */
-export async function retryKafka<T>(fn: () => Promise<T>, tries = 20, delayMs = 500): Promise<T> {
+export async function retryKafka<T>(
+  fn: () => Promise<T>,
+  tries = 20,
+  delayMs = 500,
+  stopped: () => boolean = () => false,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= tries || (err as { retriable?: boolean }).retriable === false) throw err;
+      if (attempt >= tries || stopped() || (err as { retriable?: boolean }).retriable === false) throw err;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

@@ -6,20 +6,26 @@ import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
 import { DEFAULT_SAMPLING, MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
 import type { ResolvedSampling } from '../frames/index.js';
+import { TEXT_LIMITS, checkText } from '../limits.js';
 import type { QuerySpec } from '../pipeline/index.js';
 
 export const VIDEO_EVENT_SCHEMA = 'clipstream.video.v1';
 
-/** Size bounds of one event; a larger event is refused (DLQ), never truncated. */
+/**
+ * Size bounds of one event; an event over them is refused (DLQ). Text bounds come from the one
+ * text-limits module (src/limits.ts): a long text is truncated to the model's context, not refused.
+ */
 export const EVENT_LIMITS = Object.freeze({
+  /** largest event value, in bytes (UTF-8 JSON) */
+  maxEventBytes: 2 * 1024 * 1024,
   /** longest videoId or query id, in characters */
-  maxIdLength: 256,
-  /** longest query or caption text, in characters */
-  maxTextLength: 4096,
+  maxIdLength: TEXT_LIMITS.maxIdLength,
+  /** longest query or caption text accepted, in characters */
+  maxTextLength: TEXT_LIMITS.maxTextLength,
   /** longest URI, in characters */
   maxUriLength: 8192,
-  maxQueries: 256,
-  maxCaptions: 1024,
+  maxQueries: TEXT_LIMITS.maxQueries,
+  maxCaptions: TEXT_LIMITS.maxCaptions,
   /** highest sampling rate an event may ask for, in frames per second (the frames stage's limit) */
   maxFps: MAX_SAMPLING_FPS,
 });
@@ -51,26 +57,7 @@ export interface ParsedEvent {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-// C0 controls other than tab, newline and carriage return, plus DEL.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** A query or caption text must be non-blank, bounded and printable. */
-export function checkText(value: string, where: string): void {
-  if (value.trim().length === 0) throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} is empty`);
-  if (value.length > EVENT_LIMITS.maxTextLength) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_TEXT',
-      `${where} is too long (${value.length} > ${EVENT_LIMITS.maxTextLength} characters)`,
-    );
-  }
-  if (CONTROL.test(value))
-    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} contains control characters`);
-  if (LONE_SURROGATE.test(value))
-    throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', `${where} is not well-formed Unicode`);
-}
+export { checkText };
 
 function describeIssue(err: z.ZodError): string {
   const issue = err.issues[0];
@@ -106,6 +93,12 @@ export function validateEvent(value: unknown): ParsedEvent {
 export function parseEvent(bytes: Uint8Array | null | undefined): ParsedEvent {
   if (!bytes || bytes.length === 0) {
     throw new ClipstreamError('CLIPSTREAM_BAD_EVENT_JSON', 'the message has no value');
+  }
+  if (bytes.length > EVENT_LIMITS.maxEventBytes) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_EVENT',
+      `the event is too large (${bytes.length} > ${EVENT_LIMITS.maxEventBytes} bytes)`,
+    );
   }
   let json: unknown;
   try {

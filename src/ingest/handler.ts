@@ -22,6 +22,7 @@ import {
   traceHeaders,
 } from '../telemetry/index.js';
 import type { Instruments, TraceFn } from '../telemetry/index.js';
+import type { AttemptLedger } from './attempts.js';
 import { buildDlqMessage } from './dlq.js';
 import { embeddingChunks } from './embeddings.js';
 import { parseEvent } from './event.js';
@@ -35,7 +36,13 @@ import { withStanding } from './standing.js';
 
 export type HandlerSettings = Pick<
   IngestOptions,
-  'outputTopic' | 'dlqTopic' | 'embeddingsTopic' | 'publishEmbeddings' | 'maxMessageBytes' | 'group'
+  | 'outputTopic'
+  | 'dlqTopic'
+  | 'embeddingsTopic'
+  | 'publishEmbeddings'
+  | 'maxMessageBytes'
+  | 'group'
+  | 'testCrashOnVideo'
 >;
 
 export interface HandlerDeps {
@@ -47,6 +54,8 @@ export interface HandlerDeps {
   readonly standing: StandingQueries;
   readonly instruments: Instruments;
   readonly log: Logger;
+  /** Crash-loop protection: attempts counted across process deaths (absent: not counted). */
+  readonly attempts?: AttemptLedger;
   /** Commits `offset` (the next one to read) for the partition; throws when it cannot. */
   readonly commit: (topic: string, partition: number, nextOffset: string) => Promise<void>;
 }
@@ -107,6 +116,27 @@ export class EventHandler {
     log: Logger,
     annotate: (key: string, value: string | number) => void,
   ): Promise<Outcome> {
+    const ledger = this.d.attempts;
+    if (ledger) {
+      let claim;
+      try {
+        claim = await ledger.claim(delivery.topic, delivery.partition, delivery.message.offset);
+      } catch (err) {
+        throw new ClipstreamError(
+          'CLIPSTREAM_KAFKA_UNAVAILABLE',
+          `could not record the attempt: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      if (claim.spent) {
+        const error = new ClipstreamError(
+          'CLIPSTREAM_WORKER_CRASHED',
+          `a worker process ended while processing this event ${claim.previous} times ` +
+            `(crash-loop budget ${ledger.budget}): not tried again`,
+        );
+        return this.deadLetter(delivery, error, trace, log);
+      }
+    }
     let event: ParsedEvent;
     try {
       event = await trace(STAGE.validate, async () => {
@@ -119,6 +149,14 @@ export class EventHandler {
       return this.deadLetter(delivery, toClipstreamError(err), trace, log);
     }
     annotate(ATTR.videoId, event.videoId);
+    if (
+      this.d.settings.testCrashOnVideo !== undefined &&
+      event.videoId === this.d.settings.testCrashOnVideo
+    ) {
+      // TEST ONLY (CLIPSTREAM_TEST_CRASH_ON_VIDEO): die as an out-of-memory kill would, at once.
+      log.error('test fault switch: killing the worker process', { videoId: event.videoId });
+      process.kill(process.pid, 'SIGKILL');
+    }
     const { queries, dropped } = withStanding(event.queries, this.d.standing.list());
     if (dropped > 0) {
       log.warn('standing queries did not fit in the query limit and were left out of this video', {

@@ -52,8 +52,19 @@ export const IngestOptionsSchema = z.object({
   maxVideosInFlight: int(1, 256).default(2),
   /** Most frames of one video between the decoder and the encoder. @defaultValue 32 */
   maxFramesInFlight: int(1, 4096).default(32),
+  /** Most bytes of one video's decoded frames in flight (lowers the frame count for large model inputs). @defaultValue 64 MiB */
+  maxFrameBytesInFlight: int(1_000_000, 16_000_000_000).default(64 * 1024 * 1024),
   /** Attempts for a retryable fault before the event goes to the DLQ. @defaultValue 5 */
   maxAttempts: int(1, 100).default(5),
+  /**
+   * Deliveries of one event whose processing ended the worker process (out of memory, a native
+   * crash) before the next owner dead-letters it with CLIPSTREAM_WORKER_CRASHED. @defaultValue 3
+   */
+  crashAttempts: int(1, 100).default(3),
+  /** Consumer-group session timeout in ms: how soon a dead worker's partitions move on. @defaultValue 30000 */
+  sessionTimeoutMs: int(6000, 300_000).default(30_000),
+  /** TEST ONLY: the worker kills itself (SIGKILL) when it starts processing this videoId. */
+  testCrashOnVideo: z.string().min(1).optional(),
   /** First retry delay, in milliseconds; doubles per attempt, with jitter. @defaultValue 1000 */
   retryBackoffMs: int(1, 600_000).default(1000),
   /** Longest retry delay, in milliseconds. @defaultValue 30000 */

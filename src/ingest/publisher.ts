@@ -95,9 +95,12 @@ export class Publisher {
     }
   }
 
-  /** Waits for nothing more (sends are awaited by their callers) and disconnects. Idempotent. */
+  /**
+   * Waits for nothing more (sends are awaited by their callers) and disconnects. Idempotent.
+   * Also while a connect is still under way (a broker that never answered): its sockets close.
+   */
   close(): Promise<void> {
-    this.closing ??= this.connected ? this.producer.disconnect() : Promise.resolve();
+    this.closing ??= this.producer.disconnect();
     return this.closing;
   }
 }

@@ -7,7 +7,7 @@
  * commits: every worker sees every query record, from offset zero, on every start.
  */
 import { randomBytes } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ClipstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { retryKafka } from './client.js';
@@ -30,6 +30,7 @@ export class QueryReader {
   private readonly caughtUpPromise = new Promise<void>((resolve) => (this.resolveCaughtUp = resolve));
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private admin: Admin | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -43,6 +44,8 @@ export class QueryReader {
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 1000,
+      // kafkajs restarts a crashed consumer on a timer of its own; once closing, it must not.
+      retry: { restartOnFailure: async () => this.closing === undefined },
     });
   }
 
@@ -53,9 +56,15 @@ export class QueryReader {
   /** Starts reading; resolves once caught up with the end offsets seen at start. */
   async start(): Promise<void> {
     const admin = this.kafka.admin();
+    this.admin = admin;
     try {
       await admin.connect();
-      for (const p of await retryKafka(() => admin.fetchTopicOffsets(this.opts.topic))) {
+      for (const p of await retryKafka(
+        () => admin.fetchTopicOffsets(this.opts.topic),
+        20,
+        500,
+        () => this.closing !== undefined,
+      )) {
         const high = BigInt(p.high);
         if (high > BigInt(p.low)) this.targets.set(p.partition, high);
       }
@@ -68,8 +77,10 @@ export class QueryReader {
         },
       );
     } finally {
+      this.admin = undefined;
       await admin.disconnect().catch(() => undefined);
     }
+    if (this.closing) return;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
     await this.consumer.run({
@@ -135,6 +146,7 @@ export class QueryReader {
     this.closing ??= (async () => {
       if (this.timer) clearTimeout(this.timer);
       this.resolveCaughtUp();
+      await this.admin?.disconnect().catch(() => undefined);
       await this.consumer.disconnect();
     })();
     return this.closing;

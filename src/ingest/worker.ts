@@ -24,6 +24,7 @@ import { contextFromConfig } from '../pipeline/index.js';
 import type { PipelineContext } from '../pipeline/index.js';
 import { createInstruments } from '../telemetry/index.js';
 import type { Instruments } from '../telemetry/index.js';
+import { AttemptLedger, kafkaOffsetStore } from './attempts.js';
 import { createKafka } from './client.js';
 import { GroupState } from './group.js';
 import { handBack } from './hand-back.js';
@@ -77,6 +78,15 @@ const REJOIN = new Set([
   'UNKNOWN_MEMBER_ID',
 ]);
 
+/**
+ * Shutdown budget beyond the grace period (docs/worker.md): at most STARTUP_STOP_MS for a start-up
+ * under way or ABORT_WAIT_MS for aborted videos to unwind, then DISCONNECT_MS for the Kafka
+ * clients, closed together: a worker exits within grace + 5 s whatever state the broker is in.
+ */
+const STARTUP_STOP_MS = 1500;
+const ABORT_WAIT_MS = 1500;
+const DISCONNECT_MS = 2500;
+
 export class Worker {
   readonly stats: WorkerStats = { results: 0, dlq: 0, handedBack: 0 };
   readonly standing = new StandingQueries();
@@ -97,6 +107,11 @@ export class Worker {
   private stopping = false;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  /** the start-up admin client while it is open (closed by `close()` if start-up hangs on it) */
+  private admin: Admin | undefined;
+  /** committed offsets with their attempt metadata (crash-loop protection) */
+  private readonly offsets: ReturnType<typeof kafkaOffsetStore>;
+  private readonly ledger: AttemptLedger;
 
   constructor(private readonly opts: WorkerOptions) {
     const { config, log } = opts;
@@ -117,7 +132,7 @@ export class Worker {
     this.consumer = this.kafka.consumer({
       groupId: config.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: config.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 1000,
@@ -133,7 +148,10 @@ export class Worker {
     });
     this.policy = sourcePolicyFor('worker', config);
     this.proxy = new PolicyProxy(log);
+    this.offsets = kafkaOffsetStore(this.kafka, this.consumer, config.group);
+    this.ledger = new AttemptLedger(this.offsets, config.crashAttempts);
     this.handler = new EventHandler({
+      attempts: this.ledger,
       settings: config,
       retry: {
         maxAttempts: config.maxAttempts,
@@ -187,6 +205,7 @@ export class Worker {
       log.warn('no media root set (CLIPSTREAM_MEDIA_ROOT): events with local file URIs will go to the DLQ');
     }
     const admin: Admin = this.kafka.admin();
+    this.admin = admin;
     try {
       await admin.connect();
       await ensureTopics(
@@ -208,6 +227,7 @@ export class Worker {
     } catch (err) {
       throw toClipstreamError(err, 'CLIPSTREAM_KAFKA_UNAVAILABLE');
     } finally {
+      this.admin = undefined;
       await admin.disconnect().catch(() => undefined);
     }
     this.unobserve = this.instruments.observe({
@@ -221,6 +241,8 @@ export class Worker {
     await Promise.race([this.reader.start(), once(this.idle, 'stopping')]);
     if (this.stopping) return;
     this.group.watch(this.consumer);
+    // Partitions may move at every join: what this process knew of their attempts is stale.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.ledger.forget());
     await this.consumer.connect();
     if (this.stopping) return;
     await this.consumer.subscribe({ topics: [config.inputTopic], fromBeginning: true });
@@ -289,6 +311,10 @@ export class Worker {
         offset: message.offset,
         reason: formatError(e),
       });
+      // Handed back cleanly: this attempt did not kill the process, so it does not count.
+      await withTimeout(this.ledger.release(topic, partition, message.offset), 1000, 'attempt release').catch(
+        () => undefined,
+      );
       // A rebalance error goes back as kafkajs' own, so it re-joins at once instead of retrying.
       throw rejoin ?? handBack(e);
     } finally {
@@ -301,8 +327,9 @@ export class Worker {
   }
 
   private async commit(topic: string, partition: number, next: string): Promise<void> {
-    await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    await this.consumer.commitOffsets([{ topic, partition, offset: next, metadata: null }]);
     this.group.committed(topic, partition, next);
+    this.ledger.done(topic, partition, next);
   }
 
   /** Resolves true once nothing is in flight, false after `ms`. */
@@ -337,13 +364,17 @@ export class Worker {
           log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
         }
       };
+      // First end a start-up connection still trying (a broker that never answered).
+      await step('closing the start-up admin client', () =>
+        this.admin ? withTimeout(this.admin.disconnect(), DISCONNECT_MS, 'admin disconnect') : undefined,
+      );
       // A start-up step in progress stops at its next check; a long one (a broker that is not
       // there) is not waited for beyond a moment: the disconnects below end it.
       await step('waiting for start-up to stop', () =>
         this.starting
           ? withTimeout(
               this.starting.catch(() => undefined),
-              3000,
+              STARTUP_STOP_MS,
               'start-up',
             )
           : undefined,
@@ -363,17 +394,25 @@ export class Worker {
         );
         for (const job of this.jobs.values())
           job.controller.abort(new ClipstreamError('CLIPSTREAM_ABORTED', 'shutdown grace period over'));
-        await this.waitIdle(5000);
+        await this.waitIdle(ABORT_WAIT_MS);
       });
-      await step('leaving the group', () =>
-        withTimeout(this.consumer.disconnect(), 10_000, 'consumer disconnect'),
-      );
-      await step('stopping the standing-query reader', () =>
-        withTimeout(this.reader.close(), 5000, 'query reader disconnect'),
-      );
-      await step('closing the producer', () =>
-        withTimeout(this.publisher.close(), 5000, 'producer disconnect'),
-      );
+      // Leave the group, stop the standing-query reader and close the producer at once (every
+      // send was awaited by its handler, so nothing is left to flush), each bounded: a broker
+      // that is gone cannot be left politely, and shutdown must still end within grace + 5 s.
+      await Promise.all([
+        step('leaving the group', () =>
+          withTimeout(this.consumer.disconnect(), DISCONNECT_MS, 'consumer disconnect'),
+        ),
+        step('stopping the standing-query reader', () =>
+          withTimeout(this.reader.close(), DISCONNECT_MS, 'query reader disconnect'),
+        ),
+        step('closing the producer', () =>
+          withTimeout(this.publisher.close(), DISCONNECT_MS, 'producer disconnect'),
+        ),
+        step('closing the offsets admin client', () =>
+          withTimeout(this.offsets.close(), DISCONNECT_MS, 'admin disconnect'),
+        ),
+      ]);
       await step('closing the policy proxy', () => this.proxy.close());
       this.unobserve?.();
       log.info('worker stopped', { ...this.stats });

@@ -38,6 +38,8 @@ export interface QueryResult {
   score: number;
   matched: boolean;
   moments: Moment[];
+  /** present (true) when the text was longer than the model's context and was cut to it */
+  truncated?: true;
 }
 
 export interface CaptionSpan {

@@ -9,7 +9,12 @@ import type { PipelineContext } from './pipeline.js';
 /** The settings a pipeline context is made of (a whole `Config` will do). */
 export type ContextSettings = Pick<
   Config,
-  'allowPrivateNetworks' | 'allowedNetworks' | 'mediaRoot' | 'decodeTimeoutSec' | 'maxFramesInFlight'
+  | 'allowPrivateNetworks'
+  | 'allowedNetworks'
+  | 'mediaRoot'
+  | 'decodeTimeoutSec'
+  | 'maxFramesInFlight'
+  | 'maxFrameBytesInFlight'
 > &
   MatchOverrides;
 
@@ -35,6 +40,7 @@ export function contextFromConfig(
     calibration: calibrationFor(embedder.pack.manifest),
     log,
     framesInFlight: c.maxFramesInFlight,
+    frameBytesInFlight: c.maxFrameBytesInFlight,
     ...rest,
     limits: { timeoutMs: c.decodeTimeoutSec * 1000, ...limits },
   };

@@ -11,6 +11,7 @@ import type {
   ResolvedSource,
   SourcePolicy,
 } from '../frames/index.js';
+import { checkTexts } from '../limits.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
@@ -43,6 +44,11 @@ export interface PipelineContext {
   readonly log: Logger;
   /** Most frames of one video submitted to the embedder and not yet back. Default 32. */
   readonly framesInFlight?: number;
+  /**
+   * Most bytes of those frames (frames are the model's input size, so this matters for packs
+   * with large inputs): the frame count is lowered to fit, never below one. Default 64 MiB.
+   */
+  readonly frameBytesInFlight?: number;
   /** Called as frames are embedded (done, expected total or undefined). */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   /** Stage wrapper for telemetry (spans, histograms); identity when absent. */
@@ -53,28 +59,6 @@ export interface VideoOutcome {
   readonly result: ResultDocument;
   /** the frame embeddings and their times, for the optional embeddings topic */
   readonly track: FrameTrack;
-}
-
-const MAX_QUERIES = 256;
-const MAX_CAPTIONS = 1024;
-
-function checkTexts(req: VideoRequest): void {
-  if (req.queries.length > MAX_QUERIES) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_TEXT',
-      `too many queries (${req.queries.length} > ${MAX_QUERIES})`,
-    );
-  }
-  if (req.captions.length > MAX_CAPTIONS) {
-    throw new ClipstreamError(
-      'CLIPSTREAM_BAD_TEXT',
-      `too many captions (${req.captions.length} > ${MAX_CAPTIONS})`,
-    );
-  }
-  for (const t of [...req.queries.map((q) => q.text), ...req.captions]) {
-    if (t.trim().length === 0)
-      throw new ClipstreamError('CLIPSTREAM_BAD_TEXT', 'a query or caption text is empty');
-  }
 }
 
 /**
@@ -129,7 +113,7 @@ async function processVideoSignal(
 ): Promise<VideoOutcome> {
   const trace = ctx.trace ?? (<T>(_s: string, fn: () => Promise<T>) => fn());
   const t0 = performance.now();
-  checkTexts(req);
+  checkTexts(req.queries, req.captions);
   const { embedder } = ctx;
   const D = embedder.dim;
 
@@ -142,7 +126,7 @@ async function processVideoSignal(
   const info = await trace('probe', () => probe(source, { signal, limits: ctx.limits }));
 
   const { height, width, resize } = embedder.input;
-  const limit = Math.max(1, ctx.framesInFlight ?? 32);
+  const limit = framesInFlightFor(ctx, height * width * 3);
   const times: number[] = [];
   const pending: Promise<Float32Array>[] = [];
   const embeds: Float32Array[] = [];
@@ -243,7 +227,8 @@ async function processVideoSignal(
     },
     model: { name: pack.manifest.name, sha256: pack.sha256, embedDim: D, provider: embedder.provider },
     sampling,
-    queries: matched.queries,
+    // A text cut to the model's context says so (an extra field, allowed by the contract).
+    queries: matched.queries.map((q, i) => (textVecs[i]?.truncated ? { ...q, truncated: true } : q)),
     captions: matched.captions,
     timings: {
       decodeMs: Math.round(decodeMs),
@@ -253,6 +238,21 @@ async function processVideoSignal(
     },
   };
   return { result, track };
+}
+
+/** Default bound on the bytes of one video's frames in flight (64 MiB). */
+export const DEFAULT_FRAME_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+/** Frames of one video in flight: the count bound, lowered so their bytes fit the byte bound. */
+export function framesInFlightFor(
+  ctx: Pick<PipelineContext, 'framesInFlight' | 'frameBytesInFlight'>,
+  frameBytes: number,
+): number {
+  const byCount = ctx.framesInFlight ?? 32;
+  const byBytes = Math.floor(
+    (ctx.frameBytesInFlight ?? DEFAULT_FRAME_BYTES_IN_FLIGHT) / Math.max(1, frameBytes),
+  );
+  return Math.max(1, Math.min(byCount, byBytes));
 }
 
 function round3(x: number): number {

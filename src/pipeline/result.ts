@@ -35,6 +35,7 @@ export const ResultDocumentSchema = z.looseObject({
       score: z.number(),
       matched: z.boolean(),
       moments: z.array(MomentSchema),
+      truncated: z.literal(true).optional(),
     }),
   ),
   captions: z.array(
@@ -73,6 +74,7 @@ export interface ResultDocument {
     score: number;
     matched: boolean;
     moments: { startSec: number; endSec: number; score: number; peakSec: number }[];
+    truncated?: true;
   }[];
   captions: { startSec: number; endSec: number; text: string; score: number }[];
   timings: { decodeMs: number; embedMs: number; matchMs: number; totalMs: number; [extra: string]: unknown };

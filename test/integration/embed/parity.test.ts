@@ -67,7 +67,6 @@ for (const name of names) {
         {
           runtime: { device: 'cpu', intraOpThreads: 1, cudaDeviceId: 0 },
           batch: { maxBatch: 8, maxWaitMs: 1, maxQueued: 8 },
-          textCacheSize: 64,
         },
         silentLogger,
       );

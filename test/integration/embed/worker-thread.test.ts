@@ -18,7 +18,6 @@ describe('inference runs off the main thread', () => {
       {
         runtime: { device: 'cpu', intraOpThreads: 1, cudaDeviceId: 0 },
         batch: { maxBatch: 64, maxWaitMs: 1, maxQueued: 64 },
-        textCacheSize: 8,
       },
       silentLogger,
     );

@@ -30,7 +30,6 @@ async function embedder(dir: string): Promise<Embedder> {
     {
       runtime: { device: 'cpu', intraOpThreads: 2, cudaDeviceId: 0 },
       batch: { maxBatch: 4, maxWaitMs: 1, maxQueued: 16 },
-      textCacheSize: 8,
     },
     silentLogger,
   );

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../../../src/embed/batcher.js';
-import { LruCache } from '../../../src/embed/lru.js';
 import { ClipstreamError } from '../../../src/errors.js';
 
 function recorder(delayMs = 0) {
@@ -117,19 +116,5 @@ describe('Batcher', () => {
       (e: unknown) => e instanceof ClipstreamError && e.code === 'CLIPSTREAM_ABORTED',
     );
     await assert.rejects(slow.submit(2), (e: unknown) => e instanceof ClipstreamError);
-  });
-});
-
-describe('LruCache', () => {
-  it('evicts the least recently used entry', () => {
-    const c = new LruCache<string, number>(2);
-    c.set('a', 1);
-    c.set('b', 2);
-    assert.equal(c.get('a'), 1); // a is now most recent
-    c.set('c', 3);
-    assert.equal(c.get('b'), undefined);
-    assert.equal(c.get('a'), 1);
-    assert.equal(c.get('c'), 3);
-    assert.equal(c.size, 2);
   });
 });

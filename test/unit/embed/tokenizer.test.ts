@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { wordLevelTokenizer } from '../../../src/bench/models/text.js';
 import { TextTokenizer } from '../../../src/embed/tokenizer.js';
-import { ClipstreamError } from '../../../src/errors.js';
 
 /** A small word-level tokenizer.json (Hugging Face format): ids 0-3 special, then the words in this order. */
 const tokenizerJson = wordLevelTokenizer([
@@ -73,10 +72,18 @@ describe('TextTokenizer', () => {
     assert.ok(!e.wordPositions.includes(7));
   });
 
-  it('refuses absurdly long text with CLIPSTREAM_BAD_TEXT', () => {
-    assert.throws(
-      () => tok.encode('x'.repeat(100_000)),
-      (err: unknown) => err instanceof ClipstreamError && err.code === 'CLIPSTREAM_BAD_TEXT',
-    );
+  it('says whether a text was cut: short text no, more tokens than the context yes', () => {
+    assert.equal(tok.encode('a red circle').truncated, false);
+    assert.equal(tok.encode('a red circle and a blue').truncated, false); // 6 words + 2 specials = 8
+    assert.equal(tok.encode('a red circle and a blue square').truncated, true);
+  });
+
+  it('regression: a 100,000-character text is truncated to the context, not refused (end token kept)', () => {
+    const e = tok.encode('a red circle and '.repeat(6000));
+    assert.equal(e.truncated, true);
+    assert.deepEqual(Array.from(e.ids), [2, 4, 5, 6, 7, 4, 5, 3]);
+    const oneWord = tok.encode('x'.repeat(100_000));
+    assert.equal(oneWord.truncated, true);
+    assert.equal(oneWord.ids[0], 2);
   });
 });
