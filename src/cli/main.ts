@@ -17,6 +17,9 @@ Usage:
   clipstream results  [--follow] [--video VIDEO_ID] [--brokers ...] [--topic T]
   clipstream bench    [--json]
   clipstream model verify <dir>
+  clipstream index    [--store S] [--brokers ...] [--group G]
+  clipstream search   "TEXT" [--top K] [--store S] [--format json|table]
+  clipstream serve    [--port P] [--store S]
 
 Options:
   -h, --help     show this help
@@ -36,6 +39,9 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   results: async () => (await import('./results.js')).resultsCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   model: async () => (await import('./model.js')).modelCommand,
+  index: async () => (await import('./index.js')).indexCommand,
+  search: async () => (await import('./search.js')).searchCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
