@@ -13,7 +13,7 @@ import { silentLogger } from '../../../src/log.js';
 import { brokers, deleteTopics, uniqueGroup, uniqueTopic } from '../../helpers/kafka.js';
 import { committedToEnd, json, produce, readUntil, removeDir, runCli, tempDir } from '../worker/helpers.js';
 import type { Sent } from '../worker/helpers.js';
-import { startPgEndpoint, storeRows } from './helpers.js';
+import { startPgEndpoint, storeRows, until } from './helpers.js';
 import type { PgEndpoint } from './helpers.js';
 
 const D = 8;
@@ -85,14 +85,6 @@ async function startIndexer(group: string): Promise<{ indexer: Indexer; store: S
   });
   indexers.push(indexer);
   return { indexer, store };
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 before(async () => {
