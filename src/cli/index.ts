@@ -80,7 +80,11 @@ export async function indexCommand(argv: string[]): Promise<number> {
     outputTopic: values['results-topic'],
     dlqTopic: values['dlq-topic'],
   });
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'clipstream-index' } });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    base: { service: 'clipstream-index' },
+  });
   const version = (
     JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   ).version;

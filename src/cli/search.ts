@@ -90,7 +90,12 @@ export async function searchCommand(argv: string[]): Promise<number> {
   let encoder: Embedder | undefined;
   try {
     encoder = await openQueryEncoder(config, log);
-    const result = await searchStore(store, encoder, text, searchSettings(opts, config, encoder, !values['ann-only']));
+    const result = await searchStore(
+      store,
+      encoder,
+      text,
+      searchSettings(opts, config, encoder, !values['ann-only']),
+    );
     process.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : toSearchTable(result));
     return 0;
   } finally {

@@ -3,7 +3,14 @@ import { ClipstreamError, formatError } from '../errors.js';
 import type { Embedder } from '../embed/index.js';
 import { createKafka } from '../ingest/index.js';
 import { createLogger, silentLogger } from '../log.js';
-import { Indexer, Store, Thumbnails, loadSearchOptions, searchStore, startSearchServer } from '../search/index.js';
+import {
+  Indexer,
+  Store,
+  Thumbnails,
+  loadSearchOptions,
+  searchStore,
+  startSearchServer,
+} from '../search/index.js';
 import type { SearchServer } from '../search/index.js';
 import { parse } from './common.js';
 import { indexerSettings, untilSignal } from './index.js';
@@ -39,7 +46,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `serve takes no arguments, got '${positionals[0]}'`);
   const opts = loadSearchOptions({ store: values.store, port: values.port, host: values.host });
   const config = loadConfig({ model: values.model, brokers: values.brokers, group: values.group });
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'clipstream-serve' } });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    base: { service: 'clipstream-serve' },
+  });
   const signal = untilSignal(log);
   let failed: unknown;
   let store: Store | undefined;
@@ -81,7 +92,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       defaultTop: opts.top,
       log,
     });
-    log.info('serving search', { url: `http://${opts.host}:${server.port}/`, store: s.where, indexing: runIndexer });
+    log.info('serving search', {
+      url: `http://${opts.host}:${server.port}/`,
+      store: s.where,
+      indexing: runIndexer,
+    });
     await signal.done;
   } catch (err) {
     failed ??= err;

@@ -6,6 +6,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import { isServerStore } from './options.js';
 
@@ -90,7 +91,7 @@ async function openEmbedded(folder: string): Promise<Db> {
     throw storeFailed(`cannot create store folder ${dir}`, err);
   }
   const unlock = await lockFolder(dir);
-  let pg: import('@electric-sql/pglite').PGlite;
+  let pg: PGlite;
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const { vector } = await import('@electric-sql/pglite-pgvector');
@@ -108,7 +109,9 @@ async function openEmbedded(folder: string): Promise<Db> {
     embedded: true,
     query: (text, params) => one(() => query(text, params)),
     transaction: (fn) =>
-      one(() => db.transaction(async (tx) => fn({ query: async (t, p) => (await tx.query(t, p)).rows as never }))),
+      one(() =>
+        db.transaction(async (tx) => fn({ query: async (t, p) => (await tx.query(t, p)).rows as never })),
+      ),
     close() {
       closing ??= one(async () => {
         try {
@@ -142,8 +145,7 @@ async function openServer(url: string): Promise<Db> {
   }
   const one = serial();
   let closing: Promise<void> | undefined;
-  const query = async <T>(text: string, params?: unknown[]) =>
-    (await client.query(text, params)).rows as T[];
+  const query = async <T>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as T[];
   return {
     where,
     embedded: false,

@@ -16,5 +16,11 @@ export type { SearchHit, SearchResult } from './schema.js';
 export { startSearchServer } from './server.js';
 export type { SearchServer, SearchServerOptions } from './server.js';
 export { Thumbnails } from './thumbnail.js';
-export { DEFAULT_SEARCH_OPTIONS, SEARCH_ENV, SearchOptionsSchema, isServerStore, loadSearchOptions } from './options.js';
+export {
+  DEFAULT_SEARCH_OPTIONS,
+  SEARCH_ENV,
+  SearchOptionsSchema,
+  isServerStore,
+  loadSearchOptions,
+} from './options.js';
 export type { SearchOptions } from './options.js';

@@ -7,7 +7,7 @@
  * DLQ with its code and is committed; the indexer goes on.
  */
 import type { Meter, ObservableResult } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import { buildDlqMessage, ensureTopics } from '../ingest/index.js';
 import type { Logger } from '../log.js';
@@ -66,7 +66,11 @@ export class Indexer {
       maxWaitTimeInMs: 500,
       ...(o.heartbeatMs ? { heartbeatInterval: o.heartbeatMs } : {}),
     });
-    this.producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = o.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     const m = o.meter;
     if (m) {
       this.framesCounter = m.createCounter('clipstream.index.frames', {
@@ -126,9 +130,13 @@ export class Indexer {
     } catch (err) {
       throw err instanceof ClipstreamError
         ? err
-        : new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot reach Kafka: ${(err as Error).message}`, {
-            cause: err,
-          });
+        : new ClipstreamError(
+            'CLIPSTREAM_KAFKA_UNAVAILABLE',
+            `cannot reach Kafka: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -137,9 +145,13 @@ export class Indexer {
       await this.consumer.connect();
       await this.consumer.subscribe({ topics: [s.embeddingsTopic, s.outputTopic], fromBeginning: true });
     } catch (err) {
-      throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot join ${s.group}.index: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ClipstreamError(
+        'CLIPSTREAM_KAFKA_UNAVAILABLE',
+        `cannot join ${s.group}.index: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       if (!e.payload.restart) this.o.onFatal?.(e.payload.error);
@@ -155,14 +167,24 @@ export class Indexer {
       this.progress = setInterval(() => {
         if (this.stats.frames === last && this.lag() === 0) return;
         last = this.stats.frames;
-        this.o.log.info('indexing', { ...this.stats, framesPerSec: round(this.framesPerSec()), lag: this.lag() });
+        this.o.log.info('indexing', {
+          ...this.stats,
+          framesPerSec: round(this.framesPerSec()),
+          lag: this.lag(),
+        });
       }, every);
       this.progress.unref();
     }
     this.o.log.info('indexer running', { group: `${s.group}.index`, store: this.o.store.where });
   }
 
-  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async batch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const key = `${batch.topic}/${batch.partition}`;
     const isEmbeddings = batch.topic === this.o.settings.embeddingsTopic;
     let last: string | undefined;
@@ -197,7 +219,7 @@ export class Indexer {
   private async chunk(
     topic: string,
     partition: number,
-    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: import('kafkajs').IHeaders },
+    m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
   ): Promise<void> {
     try {
       const c = parseChunk(m.value);
@@ -211,8 +233,19 @@ export class Indexer {
       if (e.retryable) throw e;
       this.stats.refused++;
       this.chunksCounter?.add(1, { outcome: 'refused' });
-      this.o.log.warn('embeddings chunk refused', { code: e.code, error: e.message, topic, partition, offset: m.offset });
-      const dlq = buildDlqMessage(e, { topic, partition, offset: m.offset }, m, this.o.settings.maxMessageBytes);
+      this.o.log.warn('embeddings chunk refused', {
+        code: e.code,
+        error: e.message,
+        topic,
+        partition,
+        offset: m.offset,
+      });
+      const dlq = buildDlqMessage(
+        e,
+        { topic, partition, offset: m.offset },
+        m,
+        this.o.settings.maxMessageBytes,
+      );
       await this.producer.send({ topic: this.o.settings.dlqTopic, acks: -1, messages: [dlq] });
     }
   }

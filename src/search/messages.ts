@@ -17,7 +17,11 @@ const ChunkSchema = z.object({
   schema: z.literal(EMBEDDINGS_SCHEMA),
   videoId: id,
   resultId: id,
-  model: z.object({ name: z.string().max(1024), sha256: id, embedDim: z.number().int().min(1).max(MAX_EMBED_DIM) }),
+  model: z.object({
+    name: z.string().max(1024),
+    sha256: id,
+    embedDim: z.number().int().min(1).max(MAX_EMBED_DIM),
+  }),
   chunk: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }),
   firstFrame: z.number().int().min(0).max(10_000_000),
   frames: z.number().int().min(1).max(MAX_FRAMES),
@@ -75,7 +79,10 @@ const ResultMetaSchema = z.looseObject({
   schema: z.literal('clipstream.result.v1'),
   resultId: id,
   videoId: id,
-  source: z.looseObject({ uri: z.string().min(1).max(8192), durationSec: z.number().finite().min(0).optional() }),
+  source: z.looseObject({
+    uri: z.string().min(1).max(8192),
+    durationSec: z.number().finite().min(0).optional(),
+  }),
   model: z.looseObject({ sha256: id }),
 });
 

@@ -12,7 +12,10 @@ export const SearchOptionsSchema = z.object({
    * The store: a `postgres://` (or `postgresql://`) URL of a PostgreSQL server with pgvector, or
    * a folder for the embedded store (PGlite with pgvector). Default `~/.clipstream/store`.
    */
-  store: z.string().min(1).default(join(homedir(), '.clipstream', 'store')),
+  store: z
+    .string()
+    .min(1)
+    .default(join(homedir(), '.clipstream', 'store')),
   /** Most hits returned by one search. Default 10. */
   top: z.coerce.number().int().min(1).max(1000).default(10),
   /**
@@ -64,7 +67,10 @@ export function loadSearchOptions(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? '') as keyof SearchOptions;
-    throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', `${origin[key] ?? SEARCH_ENV[key] ?? key}: ${issue.message}`);
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_CONFIG',
+      `${origin[key] ?? SEARCH_ENV[key] ?? key}: ${issue.message}`,
+    );
   }
   return Object.freeze(parsed.data);
 }

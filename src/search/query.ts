@@ -5,7 +5,7 @@
  * (frame-word evidence, calibration, moments), and the moments of every candidate are ranked.
  */
 import { checkText } from '../ingest/index.js';
-import { matchVideo } from '../match/index.js';
+import { matchVideo, sigmoid } from '../match/index.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { ClipstreamError } from '../errors.js';
 import { SEARCH_SCHEMA } from './schema.js';
@@ -54,10 +54,17 @@ async function candidates(
   }
 }
 
-/** Moments from the ANN frames alone: runs of retrieved frames, scored by their best similarity. */
-function annMoments(video: StoredVideo, frames: AnnFrame[], mergeGapSec: number): Omit<SearchHit, 'uri'>[] {
+/**
+ * Moments from the ANN frames alone (no matcher): the retrieved frames whose calibrated sentence
+ * score reaches the moment threshold, merged into runs, scored by their best similarity.
+ */
+function annMoments(video: StoredVideo, frames: AnnFrame[], s: SearchSettings): Omit<SearchHit, 'uri'>[] {
+  const mergeGapSec = s.match.mergeGapSec;
   const spacing = typicalSpacing(video.track.times);
-  const sorted = [...frames].sort((a, b) => a.timeSec - b.timeSec);
+  const { scale, bias } = s.calibration.sentence;
+  const sorted = frames
+    .filter((f) => sigmoid(scale * f.similarity + bias) >= s.match.momentThreshold)
+    .sort((a, b) => a.timeSec - b.timeSec);
   const out: Omit<SearchHit, 'uri'>[] = [];
   let cur: { start: number; end: number; peak: number; score: number } | undefined;
   for (const f of sorted) {
@@ -110,10 +117,16 @@ export async function searchStore(
     if (!video) continue;
     const uri = video.uri ?? null;
     if (!s.rerank) {
-      for (const m of annMoments(video, frames, s.match.mergeGapSec)) hits.push({ ...m, uri });
+      for (const m of annMoments(video, frames, s)) hits.push({ ...m, uri });
       continue;
     }
-    const [q] = matchVideo(video.track, [{ id: 'q', text, vectors: vec }], [], s.calibration, s.match).queries;
+    const [q] = matchVideo(
+      video.track,
+      [{ id: 'q', text, vectors: vec }],
+      [],
+      s.calibration,
+      s.match,
+    ).queries;
     if (!q || !q.matched) continue;
     for (const m of q.moments) hits.push({ videoId, uri, ...m });
   }

@@ -54,7 +54,12 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 function sendError(res: ServerResponse, err: unknown): void {
   const e = toClipstreamError(err);
   const status = STATUS[e.code] ?? (e.retryable ? 503 : 500);
-  send(res, status, 'application/json', `${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+  send(
+    res,
+    status,
+    'application/json',
+    `${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`,
+  );
 }
 
 function badArg(message: string): ClipstreamError {
@@ -95,7 +100,8 @@ export async function startSearchServer(o: SearchServerOptions): Promise<SearchS
         if (!video) throw badArg('missing video');
         if (!Number.isFinite(t) || t < 0 || t > 86_400 * 7) throw badArg('t must be a time in seconds');
         const uri = await o.videoUri(video);
-        if (!uri) throw new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', `no source known for video ${video}`);
+        if (!uri)
+          throw new ClipstreamError('CLIPSTREAM_SOURCE_NOT_FOUND', `no source known for video ${video}`);
         const ac = new AbortController();
         res.on('close', () => ac.abort());
         const jpeg = await o.thumbnails.get(uri, t, ac.signal);
@@ -109,7 +115,8 @@ export async function startSearchServer(o: SearchServerOptions): Promise<SearchS
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = toClipstreamError(err);
-      if (!e.retryable && e.code !== 'CLIPSTREAM_INTERNAL') o.log.debug('request refused', { code: e.code, path: req.url });
+      if (!e.retryable && e.code !== 'CLIPSTREAM_INTERNAL')
+        o.log.debug('request refused', { code: e.code, path: req.url });
       else o.log.warn('request failed', { code: e.code, error: e.message });
       if (!res.headersSent) sendError(res, e);
       else res.destroy();

@@ -218,7 +218,12 @@ export class Store {
     const model = await this.model();
     if (!model || videoIds.length === 0) return out;
     const D = model.embedDim;
-    const heads = await this.db.query<{ video_id: string; result_id: string; uri: string | null; duration_sec: number | null }>(
+    const heads = await this.db.query<{
+      video_id: string;
+      result_id: string;
+      uri: string | null;
+      duration_sec: number | null;
+    }>(
       `SELECT v.video_id, v.result_id, r.uri, r.duration_sec FROM clipstream.videos v
        LEFT JOIN clipstream.results r ON r.result_id = v.result_id WHERE v.video_id = ANY($1::text[])`,
       [[...videoIds]],

@@ -38,7 +38,13 @@ export class Thumbnails {
   }
 }
 
-function grab(bin: string, input: string, kind: 'file' | 'http', sec: number, signal?: AbortSignal): Promise<Buffer> {
+function grab(
+  bin: string,
+  input: string,
+  kind: 'file' | 'http',
+  sec: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const args = [
     '-nostdin',
     '-hide_banner',
@@ -78,7 +84,8 @@ function grab(bin: string, input: string, kind: 'file' | 'http', sec: number, si
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > MAX_BYTES) kill(new ClipstreamError('CLIPSTREAM_SOURCE_TOO_LARGE', 'thumbnail is too large'));
+      if (size > MAX_BYTES)
+        kill(new ClipstreamError('CLIPSTREAM_SOURCE_TOO_LARGE', 'thumbnail is too large'));
       else parts.push(d);
     });
     child.stderr.on('data', (d: Buffer) => {
@@ -92,7 +99,10 @@ function grab(bin: string, input: string, kind: 'file' | 'http', sec: number, si
       const out = Buffer.concat(parts);
       if (code !== 0 || out.length === 0)
         return reject(
-          new ClipstreamError('CLIPSTREAM_DECODE_FAILED', `no thumbnail at ${sec}s: ${err.trim().split('\n')[0] ?? code}`),
+          new ClipstreamError(
+            'CLIPSTREAM_DECODE_FAILED',
+            `no thumbnail at ${sec}s: ${err.trim().split('\n')[0] ?? code}`,
+          ),
         );
       resolve(out);
     });
