@@ -137,3 +137,13 @@ describe('search: vectors, options, result schema', () => {
     assert.equal(SearchResultSchema.safeParse({ ...ok, hits: [{ videoId: 'v' }] }).success, false);
   });
 });
+
+describe('search settings are documented', () => {
+  it('docs/configuration.md lists every CLIPSTREAM_* variable of src/search/options.ts', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SEARCH_ENV } = await import('../../../src/search/index.js');
+    const doc = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const name of Object.values(SEARCH_ENV))
+      assert.ok(doc.includes(`\`${name}\``), `${name} is not documented`);
+  });
+});
