@@ -12,7 +12,8 @@
  * Not part of the test suite.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       fps: { type: 'string', default: '2' },
       pairs: { type: 'string', default: '24' },
       top: { type: 'string', default: '100' },
+      cache: { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -169,9 +171,10 @@ async function main(): Promise<void> {
       worker: Math.round(workerSec),
     },
   };
+  const TIOU = [0.5, 0.7, 0.9];
   for (const [name, s] of Object.entries(variants)) {
-    const aps: number[] = [];
-    const r1: number[] = [];
+    const aps = TIOU.map(() => [] as number[]);
+    const r1 = TIOU.map(() => [] as number[]);
     const ms: number[] = [];
     let withTruth = 0;
     for (const q of queries) {
@@ -182,38 +185,45 @@ async function main(): Promise<void> {
       ms.push(performance.now() - a);
       if (total === 0) continue;
       withTruth++;
-      const used = new Set<string>();
-      const items = res.hits.map((h) => {
-        const moments = truth.get(h.videoId) ?? [];
-        let best = -1;
-        let bestIoU = 0;
-        moments.forEach((m, k) => {
-          const v = temporalIoU({ startSec: h.startSec, endSec: h.endSec }, m);
-          if (v > bestIoU && !used.has(`${h.videoId}/${k}`)) {
-            bestIoU = v;
-            best = k;
+      TIOU.forEach((thr, ti) => {
+        // Each truth moment counts once: a hit is relevant when it overlaps an unclaimed one at tIoU >= thr.
+        const used = new Set<string>();
+        const rel = res.hits.map((h) => {
+          const moments = truth.get(h.videoId) ?? [];
+          let best = -1;
+          let bestIoU = 0;
+          moments.forEach((m, k) => {
+            const v = temporalIoU({ startSec: h.startSec, endSec: h.endSec }, m);
+            if (v > bestIoU && !used.has(`${h.videoId}/${k}`)) {
+              bestIoU = v;
+              best = k;
+            }
+          });
+          const ok = best >= 0 && bestIoU >= thr;
+          if (ok) used.add(`${h.videoId}/${best}`);
+          return ok;
+        });
+        // AP over the ranked list, normalised by every truth moment (missed ones count against it).
+        let hits = 0;
+        let sum = 0;
+        rel.forEach((ok, i) => {
+          if (ok) {
+            hits++;
+            sum += hits / (i + 1);
           }
         });
-        const relevant = best >= 0 && bestIoU >= 0.5;
-        if (relevant) used.add(`${h.videoId}/${best}`);
-        return { score: h.score, relevant };
+        aps[ti]!.push(sum / total);
+        r1[ti]!.push(rel[0] ? 1 : 0);
       });
-      // AP over the ranked list, normalised by every truth moment (missed ones count against it).
-      let hits = 0;
-      let sum = 0;
-      items.forEach((it, i) => {
-        if (it.relevant) {
-          hits++;
-          sum += hits / (i + 1);
-        }
-      });
-      aps.push(sum / total);
-      r1.push(items[0]?.relevant ? 1 : 0);
     }
     const sorted = [...ms].sort((x, y) => x - y);
     report[name] = {
-      mAP: round(mean(aps)),
-      R1: round(mean(r1)),
+      ...Object.fromEntries(
+        TIOU.flatMap((thr, ti) => [
+          [`mAP@${thr}`, round(mean(aps[ti]!))],
+          [`R1@${thr}`, round(mean(r1[ti]!))],
+        ]),
+      ),
       queriesWithTruth: withTruth,
       searchP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
       searchP95Ms: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? 0),
