@@ -129,6 +129,8 @@ describe('search indexer: replay and refusal', { timeout: 300_000 }, () => {
     const want = Array.from(track(1, 30).embeds.subarray(0, D));
     v0.forEach((x, k) => assert.ok(Math.abs(x - want[k]!) < 1e-6));
     await until('committed', () => committedToEnd(`${group}.index`, topics.embeddingsTopic));
+    assert.equal(first.indexer.lag(), 0, 'caught up, the lag metric reads 0');
+    assert.equal(first.indexer.stats.frames, 60);
 
     // The same chunks again, and a second group that reads both topics from the beginning.
     await produce(topics.embeddingsTopic, chunks);
