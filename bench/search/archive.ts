@@ -62,8 +62,17 @@ async function main(): Promise<void> {
   };
   const specs = evalSpecs({ videos: nVideos, seed, durationSec: Number(values.duration) });
   const t0 = performance.now();
-  for (const [i, spec] of specs.entries())
-    await renderVideo(spec, join(dir, `eval-${i}.mp4`), { preset: 'veryfast' });
+  // Rendered videos are kept in --cache (keyed by seed, index and length) for the next run.
+  const cache = values.cache;
+  if (cache) await mkdir(cache, { recursive: true });
+  for (const [i, spec] of specs.entries()) {
+    const name = `eval-s${seed}-${i}-${values.duration}s.mp4`;
+    if (cache && existsSync(join(cache, name))) await copyFile(join(cache, name), join(dir, `eval-${i}.mp4`));
+    else {
+      await renderVideo(spec, join(dir, `eval-${i}.mp4`), { preset: 'veryfast' });
+      if (cache) await copyFile(join(dir, `eval-${i}.mp4`), join(cache, name));
+    }
+  }
   const renderSec = (performance.now() - t0) / 1000;
   say(`rendered ${specs.length} videos in ${renderSec.toFixed(0)} s`);
 
