@@ -51,6 +51,8 @@ if [[ $tests == 1 ]]; then
   # The tests run a real Kafka broker fetched through Maven: Java 17+ and Maven.
   command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
   command -v mvn >/dev/null 2>&1 || apt_install maven
+  # The search page test drives Debian's chromium headless (puppeteer-core, no browser download).
+  [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || apt_install chromium
 fi
 
 log "npm ci"

@@ -83,6 +83,23 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'processing the event ended the worker process too many times (crash-loop protection)',
   },
+  // search store (design.md 3.7)
+  CLIPSTREAM_STORE_LOCKED: {
+    retryable: false,
+    summary: 'an embedded search store is already open in another process',
+  },
+  CLIPSTREAM_STORE_FAILED: {
+    retryable: true,
+    summary: 'the search store could not be opened, migrated or written',
+  },
+  CLIPSTREAM_STORE_MODEL_MISMATCH: {
+    retryable: false,
+    summary: 'embeddings or a query model differ from the model the search store holds',
+  },
+  CLIPSTREAM_BAD_CHUNK: {
+    retryable: false,
+    summary: 'an embeddings message is not valid JSON or does not match clipstream.embeddings.v1',
+  },
   CLIPSTREAM_INTERNAL: { retryable: false, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 

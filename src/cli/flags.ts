@@ -134,8 +134,75 @@ export const MODEL = {
     'encoders and checks shapes and normalisation.',
 } as const satisfies CommandSpec;
 
+export const INDEX = {
+  name: 'index',
+  flags: {
+    store: { type: 'string', arg: 'S' },
+    brokers: { type: 'string', arg: 'host:port,...' },
+    group: { type: 'string', arg: 'G' },
+    'embeddings-topic': { type: 'string', arg: 'T' },
+    'results-topic': { type: 'string', arg: 'T' },
+    'dlq-topic': { type: 'string', arg: 'T' },
+    help,
+  },
+  summary:
+    'Reads the frame embeddings (clipstream.embeddings) and results (clipstream.results) the workers\n' +
+    'publish into the search store, as a member of the consumer group <group>.index, until SIGTERM or\n' +
+    'SIGINT. The store is a folder (embedded, default ~/.clipstream/store) or a postgres:// URL\n' +
+    "(CLIPSTREAM_STORE). Chunks of another model than the store's go to the DLQ topic.",
+} as const satisfies CommandSpec;
+
+export const SEARCH = {
+  name: 'search',
+  args: '"TEXT"',
+  flags: {
+    top: { type: 'string', arg: 'K' },
+    store: { type: 'string', arg: 'S' },
+    format: { type: 'string', arg: 'json|table' },
+    model: { type: 'string', arg: 'DIR' },
+    'ann-only': { type: 'boolean' },
+    help,
+  },
+  summary:
+    'Searches every video indexed into the store (clipstream index) and prints the best K moments\n' +
+    '(clipstream.search.v1 JSON, or a table). The store is a folder (embedded, the default\n' +
+    '~/.clipstream/store) or a postgres:// URL; --model must be the pack the videos were indexed\n' +
+    'with (default: CLIPSTREAM_MODEL or the bundled pack). --ann-only ranks by nearest frames alone,\n' +
+    'without the matcher (for comparison).',
+} as const satisfies CommandSpec;
+
+export const SERVE = {
+  name: 'serve',
+  flags: {
+    port: { type: 'string', arg: 'P' },
+    host: { type: 'string', arg: 'H' },
+    store: { type: 'string', arg: 'S' },
+    model: { type: 'string', arg: 'DIR' },
+    brokers: { type: 'string', arg: '...' },
+    group: { type: 'string', arg: 'G' },
+    index: { type: 'boolean', or: 'no-index' },
+    'no-index': { type: 'boolean' },
+    help,
+  },
+  summary:
+    'Serves the search page (GET /), GET /search?q=TEXT&top=K (clipstream.search.v1 JSON) and\n' +
+    'GET /thumbnail?video=ID&t=SEC on 127.0.0.1:8470 by default. With an embedded store it also runs\n' +
+    'the indexer (clipstream index) in the same process, since an embedded store belongs to one\n' +
+    'process; --no-index serves only; --index runs the indexer for a postgres:// store too.',
+} as const satisfies CommandSpec;
+
 /** In the order `clipstream --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [RUN, WORKER, PUBLISH, RESULTS, BENCH, MODEL];
+export const COMMANDS: readonly CommandSpec[] = [
+  RUN,
+  WORKER,
+  PUBLISH,
+  RESULTS,
+  BENCH,
+  MODEL,
+  INDEX,
+  SEARCH,
+  SERVE,
+];
 
 const WIDTH = 100;
 

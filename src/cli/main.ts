@@ -30,6 +30,9 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   results: async () => (await import('./results.js')).resultsCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   model: async () => (await import('./model.js')).modelCommand,
+  index: async () => (await import('./index.js')).indexCommand,
+  search: async () => (await import('./search.js')).searchCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 export async function main(cliArgv: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import {
   VideoEventSchema,
 } from '../ingest/index.js';
 import { ResultDocumentSchema } from '../pipeline/index.js';
+import { SearchResultSchema } from '../search/index.js';
 
 export interface Contract {
   /** the value of the message's `schema` field */
@@ -41,6 +42,7 @@ export const CONTRACTS: readonly Contract[] = [
     schema: EmbeddingsChunkSchema,
     direction: 'output',
   },
+  { name: 'clipstream.search.v1', title: 'Search result', schema: SearchResultSchema, direction: 'output' },
 ];
 
 /** File name of a contract's JSON Schema under `schemas/`. */

@@ -5,6 +5,7 @@
 export { checkFfmpeg } from './binaries.js';
 export type { FfmpegBinaries } from './binaries.js';
 export { decodeFrames } from './decode.js';
+export { sourceInputOptions } from './graph.js';
 export { DEFAULT_SAMPLING, MAX_SAMPLING_FPS, parseSampling, samplingSchema } from './options.js';
 export type { DecodeOptions, MediaLimits, ResizeMode, ResolvedSampling, Sampling } from './options.js';
 export { probe } from './probe.js';
