@@ -30,6 +30,8 @@ import { BENCH_SCHEMA, summarise } from './report.js';
 import type { BenchReport, Measurements, ModelInfo } from './report.js';
 import { decodeStage, describeSampling, embedStage, matchStage, matmulPeak } from './stages.js';
 import type { EmbedResult } from './stages.js';
+import { runScenarios, scenarioList } from './scenarios.js';
+import type { ScenarioResult } from './scenarios.js';
 import { renderTestVideo } from './video.js';
 import type { RenderedVideo } from './video.js';
 
@@ -96,6 +98,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     check();
     step(`rendering the test video (${plan.video.width}x${plan.video.height}, ${plan.video.durationSec} s)`);
     const video: RenderedVideo = await renderTestVideo(bins.ffmpeg, dir, plan.video);
+    const rendered = new Map<string, RenderedVideo>();
+    const pv = plan.video;
+    rendered.set(`${pv.width}x${pv.height}@${pv.fps}-${pv.durationSec}s-g${pv.gopSec}`, video);
     check();
 
     step('loading the model');
@@ -218,6 +223,37 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       check();
     }
 
+    let scenarios: ScenarioResult[] = [];
+    if (o.scenarios.length > 0) {
+      const q = packs?.int8Dir
+        ? await Embedder.open(await loadModelPack(packs.int8Dir), embedderOptions(o), silentLogger)
+        : undefined;
+      try {
+        scenarios = await runScenarios(
+          {
+            ffmpeg: bins.ffmpeg,
+            dir,
+            models: {
+              fp32: { embedder, imageModel: pack.paths.image },
+              ...(q ? { int8: { embedder: q, imageModel: q.pack.paths.image } } : {}),
+            },
+            queries: plan.queries,
+            captions: plan.captions,
+            match: DEFAULT_MATCH_OPTIONS,
+            framesInFlight: o.framesInFlight,
+            rounds: plan.scenarioRounds,
+            rendered,
+            step,
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+          },
+          scenarioList(o.scenarios, o.quick),
+        );
+      } finally {
+        await q?.close();
+      }
+      check();
+    }
+
     step('match');
     const texts = await embedder.embedTexts([...plan.queries, ...plan.captions]);
     const nq = plan.queries.length;
@@ -274,6 +310,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       match,
       endToEnd: [one, many, ...(int8EndToEnd ? [int8EndToEnd] : [])],
       reference,
+      scenarios,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       steps,
       notes,

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
+import { SCENARIO_NAMES, parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
 import { ClipstreamError } from '../errors.js';
 import { parse, positiveNumber } from './common.js';
 
@@ -11,11 +11,13 @@ const OPTIONS = {
   seed: { type: 'string' },
   'gflop-per-frame': { type: 'string' },
   keep: { type: 'boolean' },
+  scenarios: { type: 'string' },
+  rounds: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const BENCH_USAGE = `Usage: clipstream bench [--json] [--quick] [--model DIR] [--int8] [--seed N]
-                        [--gflop-per-frame G] [--keep]
+                        [--gflop-per-frame G] [--keep] [--scenarios LIST|all|none] [--rounds N]
 Measures this machine in one run: the runtime's float32 MatMul peak, each stage alone (decode,
 embed, match), the pipeline end to end, and a straightforward reference pipeline, on a test
 video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (docs/performance.md).
@@ -27,6 +29,9 @@ video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (
   --seed N             seed of the generated model's random weights (default 1)
   --gflop-per-frame G  cost of a --model pack whose shape is not recognised (2 FLOP per multiply-add)
   --keep               keep the scratch folder (model, video) and print where it is
+  --scenarios LIST     comparisons against the expert script, comma-separated (default all):
+                       ${SCENARIO_NAMES.join(', ')}; none skips them
+  --rounds N           alternating rounds per comparison (default 2, 1 with --quick)
 
 Runtime settings come from the environment as for the worker: CLIPSTREAM_DEVICE,
 CLIPSTREAM_THREADS, CLIPSTREAM_BATCH_SIZE, CLIPSTREAM_BATCH_WAIT_MS, CLIPSTREAM_MAX_FRAMES_IN_FLIGHT.
@@ -45,6 +50,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
       `--seed must be a whole number, got '${values.seed}'`,
     );
   }
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !Number.isInteger(rounds)) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--rounds must be a whole number, got '${values.rounds}'`,
+    );
+  }
+  const scenarios =
+    values.scenarios === undefined || values.scenarios === 'all'
+      ? undefined
+      : values.scenarios === 'none'
+        ? []
+        : values.scenarios.split(',').map((x) => x.trim());
   const config = loadConfig({ logLevel: 'warn', logFormat: 'text' });
   const opts = parseBenchOptions({
     quick: values.quick ?? false,
@@ -52,6 +70,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     keep: values.keep ?? false,
     ...(values.model ? { model: values.model } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(rounds !== undefined ? { rounds } : {}),
+    ...(scenarios !== undefined ? { scenarios: scenarios as (typeof SCENARIO_NAMES)[number][] } : {}),
     ...(values['gflop-per-frame'] !== undefined
       ? { gflopPerFrame: positiveNumber(values['gflop-per-frame'], '--gflop-per-frame') }
       : {}),

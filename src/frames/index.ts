@@ -12,3 +12,5 @@ export type { ProbeOptions } from './probe.js';
 export { resolveSource } from './source.js';
 export type { LookupAddress, ResolvedSource, SourcePolicy } from './source.js';
 export type { Frame, ProbeInfo } from './types.js';
+export { DECODE_MODES, chooseDecode } from './strategy.js';
+export type { DecodeChoice, DecodeMode, KeyframeSpacing } from './strategy.js';

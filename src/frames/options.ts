@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
+import type { DecodeChoice, DecodeMode } from './strategy.js';
 
 /** Resource limits for one source. Checked from the probe before decoding, and while decoding. */
 export const mediaLimitsSchema = z
@@ -97,6 +98,13 @@ export interface DecodeOptions {
   /** Aborting kills ffmpeg; the generator then throws CLIPSTREAM_ABORTED. */
   signal?: AbortSignal;
   limits?: Partial<MediaLimits>;
+  /**
+   * How much to decode: `auto` (default) picks the cheapest mode that yields the samples
+   * (strategy.ts `chooseDecode`); a mode forces it (benchmarks, evaluation).
+   */
+  decode?: 'auto' | DecodeMode;
+  /** Told which decode mode was chosen and why, before ffmpeg starts. */
+  onDecodeChoice?: (choice: DecodeChoice) => void;
 }
 
 function badConfig(what: string, err: z.ZodError): ClipstreamError {
@@ -113,7 +121,7 @@ export function parseLimits(limits: Partial<MediaLimits> | undefined): Readonly<
 }
 
 export function parseDecodeSettings(opts: DecodeOptions): Readonly<DecodeSettings> {
-  const { signal: _signal, limits: _limits, ...rest } = opts;
+  const { signal: _signal, limits: _limits, decode: _decode, onDecodeChoice: _on, ...rest } = opts;
   const r = decodeSettingsSchema.safeParse(rest);
   if (!r.success) throw badConfig('decode options', r.error);
   return Object.freeze(r.data);
