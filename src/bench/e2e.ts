@@ -9,6 +9,7 @@ import type { Sampling } from '../frames/index.js';
 import { silentLogger } from '../log.js';
 import type { FrameTrack, MatchOptions } from '../match/index.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
+import type { PipelineContext } from '../pipeline/index.js';
 import { perSecond, timed } from './measure.js';
 
 export interface EndToEndResult {
@@ -47,6 +48,9 @@ export interface EndToEndSetup {
   readonly captions: readonly string[];
   readonly match: MatchOptions;
   readonly framesInFlight: number;
+  /** decode mode and ffmpeg threads (defaults: the pipeline's own) */
+  readonly decode?: PipelineContext['decode'];
+  readonly decodeThreads?: number;
 }
 
 /** Runs `videos` copies of the video at once; returns the figures and the first video's track. */
@@ -66,6 +70,8 @@ export async function endToEnd(
     calibration: calibrationFor(s.embedder.pack.manifest),
     log: silentLogger,
     framesInFlight: s.framesInFlight,
+    ...(s.decode !== undefined ? { decode: s.decode } : {}),
+    ...(s.decodeThreads !== undefined ? { decodeThreads: s.decodeThreads } : {}),
   };
   const before = { ...s.embedder.stats };
   const loop = monitorEventLoopDelay({ resolution: 5 });

@@ -38,6 +38,8 @@ export const BenchOptionsSchema = z
       .array(z.enum(SCENARIO_NAMES))
       .max(SCENARIO_NAMES.length)
       .default([...SCENARIO_NAMES]),
+    /** Measure each change of the CPU budget in turn (src/bench/budget.ts). @defaultValue true */
+    budget: z.boolean().default(true),
     /** Alternating rounds per scenario comparison; default 2 (1 with `quick`). */
     rounds: z.number().int().min(1).max(20).optional(),
   })

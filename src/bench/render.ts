@@ -92,6 +92,18 @@ function tables(r: BenchReport): Table[] {
       ),
     },
     {
+      title: 'Sharing the cores: each change added in turn (end to end, fp32, one video unless said)',
+      head: ['change', 'predicted', 'measured', 'cumulative', 'frames/s', 'rounds (frames/s)'],
+      rows: (r.budget ?? []).map((b) => [
+        b.change,
+        `${fmt(b.predicted)}x`,
+        `${fmt(b.measured)}x`,
+        `${fmt(b.cumulative)}x`,
+        fmt(b.framesPerSec),
+        b.framesPerSecRuns.map((x) => fmt(x)).join(', '),
+      ]),
+    },
+    {
       title: 'MatMul peak (float32, one MatMul node, same runtime settings)',
       head: ['size', 'when', 'runs', 'median ms', 'GFLOP/s', 'best GFLOP/s'],
       rows: r.matmul.map((m) => [

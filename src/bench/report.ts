@@ -7,6 +7,7 @@ import type { MachineInfo } from './machine.js';
 import { median, round } from './measure.js';
 import type { ReferenceResult } from './reference.js';
 import type { ScenarioResult } from './scenarios.js';
+import type { BudgetRow } from './budget.js';
 import type { DecodeResult, EmbedResult, MatchResult, MatMulResult } from './stages.js';
 
 export const BENCH_SCHEMA = 'clipstream.bench.v1';
@@ -123,6 +124,8 @@ export interface BenchReport {
   reference: ReferenceResult;
   /** clipstream against the expert script, per scenario (empty when none were selected) */
   scenarios?: ScenarioResult[];
+  /** each change of the CPU budget added in turn, end to end on one video (src/bench/budget.ts) */
+  budget?: BudgetRow[];
   summary: Summary;
   /** the benchmark process's peak resident memory, MiB (ffmpeg children not included) */
   peakRssMiB: number;

@@ -30,6 +30,8 @@ import { BENCH_SCHEMA, summarise } from './report.js';
 import type { BenchReport, Measurements, ModelInfo } from './report.js';
 import { decodeStage, describeSampling, embedStage, matchStage, matmulPeak } from './stages.js';
 import type { EmbedResult } from './stages.js';
+import { runBudget } from './budget.js';
+import type { BudgetRow } from './budget.js';
 import { runScenarios, scenarioList } from './scenarios.js';
 import type { ScenarioResult } from './scenarios.js';
 import { renderTestVideo } from './video.js';
@@ -223,6 +225,20 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       check();
     }
 
+    let budget: BudgetRow[] | undefined;
+    if (o.budget) {
+      budget = await runBudget(
+        setup,
+        pack,
+        embedderOptions(o),
+        machine.cores,
+        plan.scenarioRounds,
+        step,
+        hooks.signal,
+      );
+      check();
+    }
+
     let scenarios: ScenarioResult[] = [];
     if (o.scenarios.length > 0) {
       const q = packs?.int8Dir
@@ -311,6 +327,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       endToEnd: [one, many, ...(int8EndToEnd ? [int8EndToEnd] : [])],
       reference,
       scenarios,
+      ...(budget ? { budget } : {}),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       steps,
       notes,

@@ -13,11 +13,13 @@ const OPTIONS = {
   keep: { type: 'boolean' },
   scenarios: { type: 'string' },
   rounds: { type: 'string' },
+  'no-budget': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const BENCH_USAGE = `Usage: clipstream bench [--json] [--quick] [--model DIR] [--int8] [--seed N]
                         [--gflop-per-frame G] [--keep] [--scenarios LIST|all|none] [--rounds N]
+                        [--no-budget]
 Measures this machine in one run: the runtime's float32 MatMul peak, each stage alone (decode,
 embed, match), the pipeline end to end, and a straightforward reference pipeline, on a test
 video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (docs/performance.md).
@@ -32,6 +34,7 @@ video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (
   --scenarios LIST     comparisons against the expert script, comma-separated (default all):
                        ${SCENARIO_NAMES.join(', ')}; none skips them
   --rounds N           alternating rounds per comparison (default 2, 1 with --quick)
+  --no-budget          skip measuring the CPU budget's changes one by one
 
 Runtime settings come from the environment as for the worker: CLIPSTREAM_DEVICE,
 CLIPSTREAM_THREADS, CLIPSTREAM_BATCH_SIZE, CLIPSTREAM_BATCH_WAIT_MS, CLIPSTREAM_MAX_FRAMES_IN_FLIGHT.
@@ -71,6 +74,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     ...(values.model ? { model: values.model } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(rounds !== undefined ? { rounds } : {}),
+    budget: values['no-budget'] !== true,
     ...(scenarios !== undefined ? { scenarios: scenarios as (typeof SCENARIO_NAMES)[number][] } : {}),
     ...(values['gflop-per-frame'] !== undefined
       ? { gflopPerFrame: positiveNumber(values['gflop-per-frame'], '--gflop-per-frame') }

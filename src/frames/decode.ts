@@ -24,6 +24,8 @@ import {
   parseDecodeSettings,
   parseLimits,
 } from './options.js';
+import { machineBudget } from '../budget.js';
+import { chooseHwDecode, detectCuda, fallbackLine } from './hwdecode.js';
 import { checkLimits, probeKeyframes } from './probe.js';
 import { type DecodeChoice, chooseDecode, seekTargets, wantsKeyframeProbe } from './strategy.js';
 import { KILL_GRACE_MS, StderrTail, classifyFfmpegFailure } from './process-util.js';
@@ -62,20 +64,51 @@ export async function* decodeFrames(
     }
   }
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
-  await binaries();
+  const bins = await binaries();
   const choice = await decodeChoice(src, info, settings.sampling, opts);
   opts.onDecodeChoice?.(choice);
+  const threads = opts.threads ?? machineBudget('cpu').decoderThreads;
   if (choice.mode === 'seek') {
-    yield* seekFrames(src, info, settings, limits, opts.signal);
+    yield* seekFrames(src, info, { ...settings, threads }, limits, opts.signal);
     return;
   }
-  const plan = buildDecodePlan(src, info, { ...settings, decode: choice.mode }, limits);
-  const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
-  try {
-    yield* run.frames();
-  } finally {
-    await run.close();
+  const setting = opts.hwaccel ?? 'auto';
+  const hw =
+    setting === 'cpu'
+      ? { use: 'cpu' as const, reason: 'off' }
+      : chooseHwDecode(setting, await detectCuda(bins.ffmpeg), {
+          codec: info.codec,
+          sampleAspectRatio: info.sampleAspectRatio,
+          sceneSampling: settings.sampling.strategy === 'scene',
+        });
+  const line = fallbackLine(hw, setting);
+  if (line) opts.onNotice?.(line);
+  const planned = { ...settings, decode: choice.mode, threads };
+  const runPlan = async function* (plan: DecodePlan): AsyncGenerator<Frame, void, undefined> {
+    const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
+    try {
+      yield* run.frames();
+    } finally {
+      await run.close();
+    }
+  };
+  if (hw.use === 'cuda') {
+    let yielded = 0;
+    try {
+      for await (const f of runPlan(buildDecodePlan(src, info, { ...planned, hw: 'cuda' }, limits))) {
+        yielded += 1;
+        yield f;
+      }
+      return;
+    } catch (err) {
+      // NVDEC refusing this stream (profile, size) shows before the first frame: decode it on
+      // the CPU instead, and say so.
+      if (yielded > 0 || !(err instanceof ClipstreamError && err.code === 'CLIPSTREAM_DECODE_FAILED'))
+        throw err;
+      opts.onNotice?.(`GPU decode failed (${err.message}); decoding this video on the CPU`);
+    }
   }
+  yield* runPlan(buildDecodePlan(src, info, planned, limits));
 }
 
 async function decodeChoice(
@@ -113,7 +146,7 @@ async function decodeChoice(
 async function* seekFrames(
   src: ResolvedSource,
   info: ProbeInfo,
-  settings: DecodeSettings,
+  settings: DecodeSettings & { threads: number },
   limits: MediaLimits,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Frame, void, undefined> {

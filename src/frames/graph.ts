@@ -7,6 +7,7 @@ import type { MediaLimits, ResizeMode, ResolvedSampling } from './options.js';
 import type { ProbeInfo } from './types.js';
 import type { ResolvedSource } from './source.js';
 import { type DecodeMode, skipFrameOption } from './strategy.js';
+import { cudaFitFilters, cudaInputOptions } from './hwdecode.js';
 
 /**
  * Demuxers ffmpeg may pick. Playlist and reference formats (hls, dash, concat, image2 sequences,
@@ -145,6 +146,10 @@ export interface PlanSettings {
   decode?: DecodeMode;
   /** `seek` mode: seconds from the start of the video of the one frame this run decodes. */
   seekSec?: number;
+  /** ffmpeg decoder threads; 0 or absent: ffmpeg's own choice. */
+  threads?: number;
+  /** `cuda`: NVDEC decode with scale_cuda (hwdecode.ts); absent: the CPU. */
+  hw?: 'cuda';
 }
 
 /** ffmpeg options and filter chain for one decode. */
@@ -171,6 +176,8 @@ export function buildDecodePlan(
     '-copyts',
     ...sourceInputOptions(src, limits),
     ...(skip ? ['-skip_frame', skip] : []),
+    ...(settings.threads ? ['-threads', String(settings.threads)] : []),
+    ...(settings.hw === 'cuda' ? cudaInputOptions() : []),
     // Accurate seek (ffmpeg's default when decoding): from the keyframe before, frames before
     // the target are decoded and dropped. The target counts from the container's start time.
     ...(seek !== undefined ? ['-ss', num(seek)] : []),
@@ -182,8 +189,12 @@ export function buildDecodePlan(
       ? // exactly one frame reaches the tap: the first at or after the target
         [`select='isnan(prev_selected_t)*gte(t,${num(info.startTimeSec + seek - BUCKET_EPSILON)})'`]
       : samplingFilters(settings.sampling, info.startTimeSec)),
-    ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
-    ...fitFilters(settings.resize, w, h),
+    ...(settings.hw === 'cuda'
+      ? cudaFitFilters(settings.resize, w, h)
+      : [
+          ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
+          ...fitFilters(settings.resize, w, h),
+        ]),
     'format=rgb24',
     // Timestamp tap: showinfo logs each output frame's pts; in AV_TIME_BASE (microseconds)
     // so that the integer pts is exact without knowing the stream's time base.

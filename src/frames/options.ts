@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
 import type { DecodeChoice, DecodeMode } from './strategy.js';
+import type { HwaccelSetting } from './hwdecode.js';
 
 /** Resource limits for one source. Checked from the probe before decoding, and while decoding. */
 export const mediaLimitsSchema = z
@@ -103,6 +104,15 @@ export interface DecodeOptions {
    * (strategy.ts `chooseDecode`); a mode forces it (benchmarks, evaluation).
    */
   decode?: 'auto' | DecodeMode;
+  /** ffmpeg decoder threads (`-threads`); default from the CPU budget (src/budget.ts); 0 = ffmpeg's choice. */
+  threads?: number;
+  /**
+   * GPU decode: `auto` (default) uses NVDEC when ffmpeg and the machine have CUDA, `cuda` wherever
+   * the source allows, `cpu` never (hwdecode.ts).
+   */
+  hwaccel?: HwaccelSetting;
+  /** One-line notices (the GPU-decode fallback), e.g. a logger's `info`. */
+  onNotice?: (line: string) => void;
   /** Told which decode mode was chosen and why, before ffmpeg starts. */
   onDecodeChoice?: (choice: DecodeChoice) => void;
 }
@@ -121,7 +131,16 @@ export function parseLimits(limits: Partial<MediaLimits> | undefined): Readonly<
 }
 
 export function parseDecodeSettings(opts: DecodeOptions): Readonly<DecodeSettings> {
-  const { signal: _signal, limits: _limits, decode: _decode, onDecodeChoice: _on, ...rest } = opts;
+  const {
+    signal: _signal,
+    limits: _limits,
+    decode: _decode,
+    onDecodeChoice: _on,
+    threads: _t,
+    hwaccel: _h,
+    onNotice: _n,
+    ...rest
+  } = opts;
   const r = decodeSettingsSchema.safeParse(rest);
   if (!r.success) throw badConfig('decode options', r.error);
   return Object.freeze(r.data);

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { decodeFrames, probe, resolveSource } from '../frames/index.js';
-import type { MediaLimits, Sampling, SourcePolicy } from '../frames/index.js';
+import type { DecodeOptions, MediaLimits, Sampling, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import { matchVideo } from '../match/index.js';
 import type { Calibration, FrameTrack, MatchOptions } from '../match/index.js';
@@ -33,6 +33,12 @@ export interface PipelineContext {
   readonly log: Logger;
   /** Most frames of one video submitted to the embedder and not yet back. Default 32. */
   readonly framesInFlight?: number;
+  /** How much to decode (frames/strategy.ts); default `auto`, the cheapest that yields the samples. */
+  readonly decode?: DecodeOptions['decode'];
+  /** GPU decode (frames/hwdecode.ts); default `auto`: NVDEC when the machine has CUDA. */
+  readonly hwaccel?: DecodeOptions['hwaccel'];
+  /** ffmpeg decoder threads per video; default from the CPU budget (src/budget.ts). */
+  readonly decodeThreads?: number;
   /** Called as frames are embedded (done, expected total or undefined). */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   /** Stage wrapper for telemetry (spans, histograms); identity when absent. */
@@ -137,6 +143,10 @@ async function processVideoSignal(
       sampling: req.sampling,
       signal,
       limits: ctx.limits,
+      ...(ctx.decodeThreads !== undefined ? { threads: ctx.decodeThreads } : {}),
+      ...(ctx.decode !== undefined ? { decode: ctx.decode } : {}),
+      ...(ctx.hwaccel !== undefined ? { hwaccel: ctx.hwaccel } : {}),
+      onNotice: (line) => ctx.log.info(line),
     })) {
       if (firstSubmit === 0) firstSubmit = performance.now();
       times.push(frame.timeSec);
