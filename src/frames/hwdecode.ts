@@ -8,9 +8,9 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { ResizeMode } from './options.js';
+import type { HwaccelSetting, ResizeMode } from './options.js';
 
-export type HwaccelSetting = 'auto' | 'cuda' | 'cpu';
+export type { HwaccelSetting } from './options.js';
 
 export interface CudaProbe {
   /** hwaccels ffmpeg lists (`ffmpeg -hwaccels`) */

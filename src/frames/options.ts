@@ -5,8 +5,6 @@
  */
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
-import type { DecodeChoice, DecodeMode } from './strategy.js';
-import type { HwaccelSetting } from './hwdecode.js';
 
 /** Resource limits for one source. Checked from the probe before decoding, and while decoding. */
 export const mediaLimitsSchema = z
@@ -87,6 +85,18 @@ const decodeSettingsSchema = z
   .strict();
 
 export type DecodeSettings = z.output<typeof decodeSettingsSchema>;
+
+/** How much of the video ffmpeg decodes (strategy.ts explains each mode). */
+export type DecodeMode = 'all' | 'noref' | 'bidir' | 'keyframes' | 'seek';
+
+export interface DecodeChoice {
+  mode: DecodeMode;
+  /** one line: why this mode */
+  reason: string;
+}
+
+/** GPU decode: `auto` when CUDA is present, `cuda` wherever the source allows, `cpu` never. */
+export type HwaccelSetting = 'auto' | 'cuda' | 'cpu';
 
 export interface DecodeOptions {
   /** Output frame width, in pixels. */

@@ -7,7 +7,9 @@
  * frames changes which frame of a 1/fps bucket is kept (the first one decoded), never the time
  * reported for it.
  */
-import type { ResolvedSampling } from './options.js';
+import type { DecodeChoice, DecodeMode, ResolvedSampling } from './options.js';
+
+export type { DecodeChoice, DecodeMode } from './options.js';
 
 /**
  * - `all`: decode every frame (the `select` filter drops what the sampling does not keep);
@@ -17,8 +19,7 @@ import type { ResolvedSampling } from './options.js';
  * - `keyframes`: decode keyframes only (`-skip_frame nokey`);
  * - `seek`: one accurate seek (`-ss`) and one decoded frame per sample.
  */
-export const DECODE_MODES = ['all', 'noref', 'bidir', 'keyframes', 'seek'] as const;
-export type DecodeMode = (typeof DECODE_MODES)[number];
+export const DECODE_MODES: readonly DecodeMode[] = ['all', 'noref', 'bidir', 'keyframes', 'seek'];
 
 /** Keyframe spacing from the packet flags of (the start of) the stream. */
 export interface KeyframeSpacing {
@@ -28,12 +29,6 @@ export interface KeyframeSpacing {
   maxGapSec: number;
   /** mean gap, seconds */
   meanGapSec: number;
-}
-
-export interface DecodeChoice {
-  mode: DecodeMode;
-  /** one line: why this mode */
-  reason: string;
 }
 
 /** Skip frames only when a sample is at least this many source frames apart. */
