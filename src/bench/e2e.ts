@@ -10,6 +10,7 @@ import { silentLogger } from '../log.js';
 import type { FrameTrack, MatchOptions } from '../match/index.js';
 import { loadConfig } from '../config.js';
 import { contextFromConfig, processVideo } from '../pipeline/index.js';
+import type { PipelineContext } from '../pipeline/index.js';
 import { perSecond, timed } from './measure.js';
 
 export interface EndToEndResult {
@@ -48,6 +49,9 @@ export interface EndToEndSetup {
   readonly captions: readonly string[];
   readonly match: MatchOptions;
   readonly framesInFlight: number;
+  /** decode mode and ffmpeg threads (defaults: the pipeline's own) */
+  readonly decode?: PipelineContext['decode'];
+  readonly decodeThreads?: number;
 }
 
 /** Runs `videos` copies of the video at once; returns the figures and the first video's track. */
@@ -62,7 +66,11 @@ export async function endToEnd(
   await s.embedder.embedTexts([...s.queries, ...s.captions]);
   // The defaults of a worker with no environment: no media root, no private networks.
   const config = loadConfig({ maxFramesInFlight: s.framesInFlight }, {});
-  const ctx = contextFromConfig('cli', config, s.embedder, silentLogger, { match: s.match });
+  const ctx = contextFromConfig('cli', config, s.embedder, silentLogger, {
+    match: s.match,
+    ...(s.decode !== undefined ? { decode: s.decode } : {}),
+    ...(s.decodeThreads !== undefined ? { decodeThreads: s.decodeThreads } : {}),
+  });
   const before = { ...s.embedder.stats };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();

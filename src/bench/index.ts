@@ -9,3 +9,5 @@ export type { BenchOptions, BenchPlan } from './options.js';
 export { BENCH_SCHEMA, summarise, roundReport } from './report.js';
 export type { BenchReport, Measurements, Summary } from './report.js';
 export { renderMarkdown, renderText } from './render.js';
+export { SCENARIO_NAMES } from './scenarios.js';
+export type { ScenarioName, ScenarioResult } from './scenarios.js';

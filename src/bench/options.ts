@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
 import type { ResolvedSampling, Sampling } from '../frames/index.js';
 import type { RepeatOptions } from './measure.js';
+import { SCENARIO_NAMES } from './scenarios.js';
 import type { VideoSpec } from './video.js';
 
 export const BenchOptionsSchema = z
@@ -32,6 +33,15 @@ export const BenchOptionsSchema = z
     batchWaitMs: z.number().int().min(0).max(10_000).default(10),
     /** Frames of one video between decoder and encoder, as `CLIPSTREAM_MAX_FRAMES_IN_FLIGHT`. @defaultValue 32 */
     framesInFlight: z.number().int().min(1).max(4096).default(32),
+    /** Scenarios against the expert script (`--scenarios a,b`; empty: none). @defaultValue all */
+    scenarios: z
+      .array(z.enum(SCENARIO_NAMES))
+      .max(SCENARIO_NAMES.length)
+      .default([...SCENARIO_NAMES]),
+    /** Measure each change of the CPU budget in turn (src/bench/budget.ts). @defaultValue true */
+    budget: z.boolean().default(true),
+    /** Alternating rounds per scenario comparison; default 2 (1 with `quick`). */
+    rounds: z.number().int().min(1).max(20).optional(),
   })
   .strict();
 
@@ -73,6 +83,8 @@ export interface BenchPlan {
   readonly concurrentVideos: number;
   readonly queries: readonly string[];
   readonly captions: readonly string[];
+  /** rounds of (clipstream, expert script) per scenario and model, alternating */
+  readonly scenarioRounds: number;
 }
 
 /** Texts for the match stage: words of what testsrc2 shows, and some it does not. */
@@ -101,7 +113,7 @@ const CAPTIONS = [
   'a person walking a dog',
 ];
 
-export function planFor(opts: Pick<BenchOptions, 'quick' | 'batchSize'>): BenchPlan {
+export function planFor(opts: Pick<BenchOptions, 'quick' | 'batchSize'> & { rounds?: number }): BenchPlan {
   const sampling = { strategy: 'fps' as const, fps: 2 };
   const withPipelineBatch = (bs: number[]) => [...new Set([...bs, opts.batchSize])].sort((a, b) => a - b);
   const common = {
@@ -110,6 +122,7 @@ export function planFor(opts: Pick<BenchOptions, 'quick' | 'batchSize'>): BenchP
     concurrentVideos: 2,
     queries: QUERIES,
     captions: CAPTIONS,
+    scenarioRounds: opts.rounds ?? (opts.quick ? 1 : 2),
   };
   if (opts.quick) {
     return {

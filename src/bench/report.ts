@@ -6,6 +6,8 @@ import type { EndToEndResult } from './e2e.js';
 import type { MachineInfo } from './machine.js';
 import { median, round } from './measure.js';
 import type { ReferenceResult } from './reference.js';
+import type { ScenarioResult } from './scenarios.js';
+import type { BudgetRow } from './budget.js';
 import type { DecodeResult, EmbedResult, MatchResult, MatMulResult } from './stages.js';
 
 export const BENCH_SCHEMA = 'clipstream.bench.v1';
@@ -82,6 +84,16 @@ export interface Summary {
    * else the ratio of the two figures.
    */
   speedupOverReference: number;
+  /**
+   * Against the expert script, scenario by scenario: fp32 over the fp32 script; int8 over the
+   * same script on the int8 model, and over the fp32 script. The headline is the first scenario.
+   */
+  speedupOverExpert: {
+    scenario: string;
+    fp32: number;
+    int8: number | null;
+    int8OverFp32Expert: number | null;
+  }[];
   int8?: {
     /** embed alone at the pipeline's batch size */
     embedFramesPerSec: number;
@@ -110,6 +122,10 @@ export interface BenchReport {
   match: MatchResult;
   endToEnd: EndToEndResult[];
   reference: ReferenceResult;
+  /** clipstream against the expert script, per scenario (empty when none were selected) */
+  scenarios?: ScenarioResult[];
+  /** each change of the CPU budget added in turn, end to end on one video (src/bench/budget.ts) */
+  budget?: BudgetRow[];
   summary: Summary;
   /** the benchmark process's peak resident memory, MiB (ffmpeg children not included) */
   peakRssMiB: number;
@@ -179,6 +195,16 @@ export function summarise(m: Measurements): Summary {
       slowest - serial < 0.1 * slowest ? null : pct(one.framesPerSec - serial, slowest - serial),
     referenceFramesPerSec: m.reference.framesPerSec,
     speedupOverReference: pairedSpeedup(one, m.reference),
+    speedupOverExpert: (m.scenarios ?? []).map((sc) => {
+      const f = sc.comparisons.find((c) => c.model === 'fp32');
+      const q = sc.comparisons.find((c) => c.model === 'int8');
+      return {
+        scenario: sc.name,
+        fp32: f ? f.speedupOverExpert : Number.NaN,
+        int8: q ? q.speedupOverExpert : null,
+        int8OverFp32Expert: q?.speedupOverFp32Expert ?? null,
+      };
+    }),
   };
   if (m.embedInt8 && m.embedInt8.length > 0 && m.int8Agreement) {
     const q = nearestBatch(m.embedInt8, atBatch.batch);

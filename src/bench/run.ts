@@ -29,6 +29,10 @@ import { BENCH_SCHEMA, summarise } from './report.js';
 import type { BenchReport, Measurements, ModelInfo } from './report.js';
 import { decodeStage, describeSampling, embedStage, matchStage, matmulPeak } from './stages.js';
 import type { EmbedResult } from './stages.js';
+import { runBudget } from './budget.js';
+import type { BudgetRow } from './budget.js';
+import { runScenarios, scenarioList } from './scenarios.js';
+import type { ScenarioResult } from './scenarios.js';
 import { renderTestVideo } from './video.js';
 import type { RenderedVideo } from './video.js';
 
@@ -88,6 +92,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     check();
     step(`rendering the test video (${plan.video.width}x${plan.video.height}, ${plan.video.durationSec} s)`);
     const video: RenderedVideo = await renderTestVideo(bins.ffmpeg, dir, plan.video);
+    const rendered = new Map<string, RenderedVideo>();
+    const pv = plan.video;
+    rendered.set(`${pv.width}x${pv.height}@${pv.fps}-${pv.durationSec}s-g${pv.gopSec}`, video);
     check();
 
     step('loading the model');
@@ -210,6 +217,51 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       check();
     }
 
+    let budget: BudgetRow[] | undefined;
+    if (o.budget) {
+      budget = await runBudget(
+        setup,
+        pack,
+        embedderOptions(o),
+        machine.cores,
+        plan.scenarioRounds,
+        step,
+        hooks.signal,
+      );
+      check();
+    }
+
+    let scenarios: ScenarioResult[] = [];
+    if (o.scenarios.length > 0) {
+      const q = packs?.int8Dir
+        ? await Embedder.open(await loadModelPack(packs.int8Dir), embedderOptions(o), silentLogger)
+        : undefined;
+      try {
+        scenarios = await runScenarios(
+          {
+            ffmpeg: bins.ffmpeg,
+            dir,
+            models: {
+              fp32: { embedder, imageModel: pack.paths.image },
+              ...(q ? { int8: { embedder: q, imageModel: q.pack.paths.image } } : {}),
+            },
+            queries: plan.queries,
+            captions: plan.captions,
+            match: DEFAULT_MATCH_OPTIONS,
+            framesInFlight: o.framesInFlight,
+            rounds: plan.scenarioRounds,
+            rendered,
+            step,
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+          },
+          scenarioList(o.scenarios, o.quick),
+        );
+      } finally {
+        await q?.close();
+      }
+      check();
+    }
+
     step('match');
     const texts = await embedder.embedTexts([...plan.queries, ...plan.captions]);
     const nq = plan.queries.length;
@@ -266,6 +318,8 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       match,
       endToEnd: [one, many, ...(int8EndToEnd ? [int8EndToEnd] : [])],
       reference,
+      scenarios,
+      ...(budget ? { budget } : {}),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       steps,
       notes,

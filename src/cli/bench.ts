@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
+import { SCENARIO_NAMES, parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
 import { ClipstreamError } from '../errors.js';
 import { parse, positiveNumber } from './common.js';
 import { BENCH, usage } from './flags.js';
@@ -21,6 +21,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
       `--seed must be a whole number, got '${values.seed}'`,
     );
   }
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !Number.isInteger(rounds)) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--rounds must be a whole number, got '${values.rounds}'`,
+    );
+  }
+  const scenarios =
+    values.scenarios === undefined || values.scenarios === 'all'
+      ? undefined
+      : values.scenarios === 'none'
+        ? []
+        : values.scenarios.split(',').map((x) => x.trim());
   const config = loadConfig({ logLevel: 'warn', logFormat: 'text' });
   const opts = parseBenchOptions({
     quick: values.quick ?? false,
@@ -28,6 +41,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     keep: values.keep ?? false,
     ...(values.model ? { model: values.model } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(rounds !== undefined ? { rounds } : {}),
+    budget: values['no-budget'] !== true,
+    ...(scenarios !== undefined ? { scenarios: scenarios as (typeof SCENARIO_NAMES)[number][] } : {}),
     ...(values['gflop-per-frame'] !== undefined
       ? { gflopPerFrame: positiveNumber(values['gflop-per-frame'], '--gflop-per-frame') }
       : {}),

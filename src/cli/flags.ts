@@ -114,6 +114,17 @@ export const BENCH = {
       help: 'cost of a --model pack whose shape is not recognised (2 FLOP per multiply-add)',
     },
     keep: { type: 'boolean', help: 'keep the scratch folder (model, video) and print where it is' },
+    scenarios: {
+      type: 'string',
+      arg: 'LIST|all|none',
+      help: 'comparisons against the expert script, comma-separated (default all; none skips them)',
+    },
+    rounds: {
+      type: 'string',
+      arg: 'N',
+      help: 'alternating rounds per comparison (default 2, 1 with --quick)',
+    },
+    'no-budget': { type: 'boolean', help: "skip measuring the CPU budget's changes one by one" },
     help,
   },
   summary:
@@ -121,6 +132,7 @@ export const BENCH = {
     'embed, match), the pipeline end to end, and a straightforward reference pipeline, on a test\n' +
     'video rendered in the run and a CLIP ViT-B/32-shaped model with random weights (docs/performance.md).',
   notes:
+    'Scenarios: 720p30-fps2, 720p30-fps1, 720p30-keyframes, 1080p60-fps2, 4x720p30-fps2.\n' +
     'Runtime settings come from the environment as for the worker: CLIPSTREAM_DEVICE,\n' +
     'CLIPSTREAM_THREADS, CLIPSTREAM_BATCH_SIZE, CLIPSTREAM_BATCH_WAIT_MS, CLIPSTREAM_MAX_FRAMES_IN_FLIGHT.',
 } as const satisfies CommandSpec;

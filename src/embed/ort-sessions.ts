@@ -36,6 +36,7 @@ function sessionOptions(provider: Provider, opts: RuntimeOptions): ort.Inference
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+    extra: { session: { intra_op: { allow_spinning: opts.allowSpinning === true ? '1' : '0' } } },
   };
 }
 

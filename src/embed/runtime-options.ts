@@ -12,6 +12,11 @@ export interface RuntimeOptions {
   readonly intraOpThreads: number;
   /** CUDA device ordinal. Default 0. */
   readonly cudaDeviceId: number;
+  /**
+   * Let idle intra-op pool threads spin (`session.intra_op.allow_spinning`). Default false:
+   * next to ffmpeg on the same cores spinning costs more than it saves (src/budget.ts).
+   */
+  readonly allowSpinning?: boolean;
 }
 
 export const DEFAULT_RUNTIME: RuntimeOptions = Object.freeze({

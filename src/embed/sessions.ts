@@ -100,7 +100,12 @@ export async function openEncoders(
       type: 'init',
       manifest: pack.manifest,
       files: { image: pack.paths.image, text: pack.paths.text },
-      runtime: { device: opts.device, intraOpThreads: opts.intraOpThreads, cudaDeviceId: opts.cudaDeviceId },
+      runtime: {
+        device: opts.device,
+        intraOpThreads: opts.intraOpThreads,
+        cudaDeviceId: opts.cudaDeviceId,
+        ...(opts.allowSpinning !== undefined ? { allowSpinning: opts.allowSpinning } : {}),
+      },
     });
   } catch (err) {
     await w.terminate();

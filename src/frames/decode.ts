@@ -17,8 +17,17 @@ import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { ClipstreamError } from '../errors.js';
 import { binaries } from './binaries.js';
 import { type DecodePlan, buildDecodePlan } from './graph.js';
-import { type DecodeOptions, type MediaLimits, parseDecodeSettings, parseLimits } from './options.js';
-import { checkLimits } from './probe.js';
+import {
+  type DecodeOptions,
+  type DecodeSettings,
+  type MediaLimits,
+  parseDecodeSettings,
+  parseLimits,
+} from './options.js';
+import { machineBudget } from '../budget.js';
+import { chooseHwDecode, detectCuda, fallbackLine } from './hwdecode.js';
+import { checkLimits, probeKeyframes } from './probe.js';
+import { type DecodeChoice, chooseDecode, seekTargets, wantsKeyframeProbe } from './strategy.js';
 import { KILL_GRACE_MS, StderrTail, classifyFfmpegFailure } from './process-util.js';
 import type { ResolvedSource } from './source.js';
 import type { Frame, ProbeInfo } from './types.js';
@@ -55,14 +64,127 @@ export async function* decodeFrames(
     }
   }
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
-  await binaries();
-  const plan = buildDecodePlan(src, info, settings, limits);
-  const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
-  try {
-    yield* run.frames();
-  } finally {
-    await run.close();
+  const bins = await binaries();
+  const choice = await decodeChoice(src, info, settings.sampling, opts);
+  opts.onDecodeChoice?.(choice);
+  const threads = opts.threads ?? machineBudget('cpu').decoderThreads;
+  if (choice.mode === 'seek') {
+    yield* seekFrames(src, info, { ...settings, threads }, limits, opts.signal);
+    return;
   }
+  const setting = opts.hwaccel ?? 'auto';
+  const hw =
+    setting === 'cpu'
+      ? { use: 'cpu' as const, reason: 'off' }
+      : chooseHwDecode(setting, await detectCuda(bins.ffmpeg), {
+          codec: info.codec,
+          sampleAspectRatio: info.sampleAspectRatio,
+          sceneSampling: settings.sampling.strategy === 'scene',
+        });
+  const line = fallbackLine(hw, setting);
+  if (line) opts.onNotice?.(line);
+  const planned = { ...settings, decode: choice.mode, threads };
+  const runPlan = async function* (plan: DecodePlan): AsyncGenerator<Frame, void, undefined> {
+    const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
+    try {
+      yield* run.frames();
+    } finally {
+      await run.close();
+    }
+  };
+  if (hw.use === 'cuda') {
+    let yielded = 0;
+    try {
+      for await (const f of runPlan(buildDecodePlan(src, info, { ...planned, hw: 'cuda' }, limits))) {
+        yielded += 1;
+        yield f;
+      }
+      return;
+    } catch (err) {
+      // NVDEC refusing this stream (profile, size) shows before the first frame: decode it on
+      // the CPU instead, and say so.
+      if (yielded > 0 || !(err instanceof ClipstreamError && err.code === 'CLIPSTREAM_DECODE_FAILED'))
+        throw err;
+      opts.onNotice?.(`GPU decode failed (${err.message}); decoding this video on the CPU`);
+    }
+  }
+  yield* runPlan(buildDecodePlan(src, info, planned, limits));
+}
+
+async function decodeChoice(
+  src: ResolvedSource,
+  info: ProbeInfo,
+  sampling: DecodeSettings['sampling'],
+  opts: DecodeOptions,
+): Promise<DecodeChoice> {
+  const forced = opts.decode ?? 'auto';
+  if (forced !== 'auto') {
+    if (forced === 'seek' && sampling.strategy !== 'fps') {
+      throw new ClipstreamError('CLIPSTREAM_BAD_CONFIG', 'seek decoding needs fps sampling');
+    }
+    return { mode: forced, reason: 'chosen by the caller' };
+  }
+  const input = { sampling, fps: info.fps, codec: info.codec, durationSec: info.durationSec };
+  // The keyframe probe reads packet flags only; a failure just leaves keyframe modes out.
+  const keyframes = wantsKeyframeProbe(input)
+    ? await probeKeyframes(src, info, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.limits ? { limits: opts.limits } : {}),
+      }).catch((err: unknown) => {
+        if (opts.signal?.aborted) throw err;
+        return undefined;
+      })
+    : undefined;
+  return chooseDecode({ ...input, keyframes });
+}
+
+/**
+ * `seek` mode: one ffmpeg run per 1/fps bucket, each seeking to the bucket's start and
+ * decoding one frame; the time limit covers all runs together. A frame already yielded (two
+ * targets inside one frame) is not yielded again.
+ */
+async function* seekFrames(
+  src: ResolvedSource,
+  info: ProbeInfo,
+  settings: DecodeSettings & { threads: number },
+  limits: MediaLimits,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Frame, void, undefined> {
+  if (settings.sampling.strategy !== 'fps') throw new TypeError('seek mode needs fps sampling');
+  const deadline = performance.now() + limits.timeoutMs;
+  let index = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const seekSec of seekTargets(settings.sampling.fps, info.durationSec)) {
+    const left = Math.round(deadline - performance.now());
+    if (left <= 0) {
+      throw new ClipstreamError(
+        'CLIPSTREAM_DECODE_TIMEOUT',
+        `decoding took longer than ${limits.timeoutMs} ms; ffmpeg was killed`,
+      );
+    }
+    const plan = buildDecodePlan(src, info, { ...settings, decode: 'seek', seekSec }, limits);
+    const run = new DecodeRun(src, plan, { ...limits, timeoutMs: left }, signal, info.startTimeSec);
+    try {
+      for await (const f of run.frames()) {
+        if (f.timeSec <= last) continue;
+        last = f.timeSec;
+        if (index >= limits.maxFrames) {
+          throw new ClipstreamError(
+            'CLIPSTREAM_SOURCE_TOO_LARGE',
+            `sampling produced more than ${limits.maxFrames} frames`,
+          );
+        }
+        yield { ...f, index };
+        index += 1;
+      }
+    } catch (err) {
+      // A target past the last frame decodes nothing; any other failure is the video's.
+      if (!(err instanceof ClipstreamError && err.code === 'CLIPSTREAM_NO_FRAMES')) throw err;
+    } finally {
+      await run.close();
+    }
+  }
+  if (index === 0) throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', 'sampling produced no frames');
 }
 
 class DecodeRun {

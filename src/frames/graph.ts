@@ -6,6 +6,8 @@
 import type { MediaLimits, ResizeMode, ResolvedSampling } from './options.js';
 import type { ProbeInfo } from './types.js';
 import type { ResolvedSource } from './source.js';
+import { type DecodeMode, skipFrameOption } from './strategy.js';
+import { cudaFitFilters, cudaInputOptions } from './hwdecode.js';
 
 /**
  * Demuxers ffmpeg may pick. Playlist and reference formats (hls, dash, concat, image2 sequences,
@@ -169,6 +171,14 @@ export interface PlanSettings {
   height: number;
   resize: ResizeMode;
   sampling: ResolvedSampling;
+  /** How much to decode (strategy.ts). Default: keyframes only for keyframe sampling, else all. */
+  decode?: DecodeMode;
+  /** `seek` mode: seconds from the start of the video of the one frame this run decodes. */
+  seekSec?: number;
+  /** ffmpeg decoder threads; 0 or absent: ffmpeg's own choice. */
+  threads?: number;
+  /** `cuda`: NVDEC decode with scale_cuda (hwdecode.ts); absent: the CPU. */
+  hw?: 'cuda';
 }
 
 /** ffmpeg options and filter chain for one decode. */
@@ -179,6 +189,10 @@ export function buildDecodePlan(
   limits: Pick<MediaLimits, 'networkTimeoutMs' | 'maxDurationSec'>,
 ): DecodePlan {
   const { width: w, height: h } = settings;
+  const mode = settings.decode ?? (settings.sampling.strategy === 'keyframes' ? 'keyframes' : 'all');
+  const skip = skipFrameOption(mode);
+  if (mode === 'seek' && settings.seekSec === undefined) throw new TypeError('seek mode needs seekSec');
+  const seek = mode === 'seek' ? (settings.seekSec as number) : undefined;
   const inputOptions = [
     '-nostdin',
     '-hide_banner',
@@ -190,14 +204,26 @@ export function buildDecodePlan(
     // uses (not the container's), which moves frames of a video that starts after its audio.
     '-copyts',
     ...sourceInputOptions(src, limits),
-    ...(settings.sampling.strategy === 'keyframes' ? ['-skip_frame', 'nokey'] : []),
+    ...(skip ? ['-skip_frame', skip] : []),
+    ...(settings.threads ? ['-threads', String(settings.threads)] : []),
+    ...(settings.hw === 'cuda' ? cudaInputOptions() : []),
+    // Accurate seek (ffmpeg's default when decoding): from the keyframe before, frames before
+    // the target are decoded and dropped. The target counts from the container's start time.
+    ...(seek !== undefined ? ['-ss', num(seek)] : []),
     '-t',
     num(limits.maxDurationSec),
   ];
   const filters = [
-    ...samplingFilters(settings.sampling, info.startTimeSec),
-    ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
-    ...fitFilters(settings.resize, w, h),
+    ...(seek !== undefined
+      ? // exactly one frame reaches the tap: the first at or after the target
+        [`select='isnan(prev_selected_t)*gte(t,${num(info.startTimeSec + seek - BUCKET_EPSILON)})'`]
+      : samplingFilters(settings.sampling, info.startTimeSec)),
+    ...(settings.hw === 'cuda'
+      ? cudaFitFilters(settings.resize, w, h)
+      : [
+          ...(info.sampleAspectRatio !== 1 ? SQUARE_PIXELS_FILTERS : []),
+          ...fitFilters(settings.resize, w, h),
+        ]),
     'format=rgb24',
     // Timestamp tap: showinfo logs each output frame's pts; in AV_TIME_BASE (microseconds)
     // so that the integer pts is exact without knowing the stream's time base.
@@ -212,6 +238,7 @@ export function buildDecodePlan(
     '-dn',
     '-fps_mode',
     'passthrough',
+    ...(seek !== undefined ? ['-frames:v', '1'] : []),
     '-pix_fmt',
     'rgb24',
     '-f',

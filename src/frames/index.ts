@@ -24,3 +24,5 @@ export type {
   SourcePolicy,
 } from './source.js';
 export type { Frame, ProbeInfo } from './types.js';
+export { DECODE_MODES, chooseDecode } from './strategy.js';
+export type { DecodeChoice, DecodeMode, KeyframeSpacing } from './strategy.js';

@@ -100,6 +100,18 @@ const decodeSettingsSchema = z
 
 export type DecodeSettings = z.output<typeof decodeSettingsSchema>;
 
+/** How much of the video ffmpeg decodes (strategy.ts explains each mode). */
+export type DecodeMode = 'all' | 'noref' | 'bidir' | 'keyframes' | 'seek';
+
+export interface DecodeChoice {
+  mode: DecodeMode;
+  /** one line: why this mode */
+  reason: string;
+}
+
+/** GPU decode: `auto` when CUDA is present, `cuda` wherever the source allows, `cpu` never. */
+export type HwaccelSetting = 'auto' | 'cuda' | 'cpu';
+
 export interface DecodeOptions {
   /** Output frame width, in pixels. */
   width: number;
@@ -111,6 +123,22 @@ export interface DecodeOptions {
   /** Aborting kills ffmpeg; the generator then throws CLIPSTREAM_ABORTED. */
   signal?: AbortSignal;
   limits?: Partial<MediaLimits>;
+  /**
+   * How much to decode: `auto` (default) picks the cheapest mode that yields the samples
+   * (strategy.ts `chooseDecode`); a mode forces it (benchmarks, evaluation).
+   */
+  decode?: 'auto' | DecodeMode;
+  /** ffmpeg decoder threads (`-threads`); default from the CPU budget (src/budget.ts); 0 = ffmpeg's choice. */
+  threads?: number;
+  /**
+   * GPU decode: `auto` (default) uses NVDEC when ffmpeg and the machine have CUDA, `cuda` wherever
+   * the source allows, `cpu` never (hwdecode.ts).
+   */
+  hwaccel?: HwaccelSetting;
+  /** One-line notices (the GPU-decode fallback), e.g. a logger's `info`. */
+  onNotice?: (line: string) => void;
+  /** Told which decode mode was chosen and why, before ffmpeg starts. */
+  onDecodeChoice?: (choice: DecodeChoice) => void;
 }
 
 function badConfig(what: string, err: z.ZodError): ClipstreamError {
@@ -127,7 +155,16 @@ export function parseLimits(limits: Partial<MediaLimits> | undefined): Readonly<
 }
 
 export function parseDecodeSettings(opts: DecodeOptions): Readonly<DecodeSettings> {
-  const { signal: _signal, limits: _limits, ...rest } = opts;
+  const {
+    signal: _signal,
+    limits: _limits,
+    decode: _decode,
+    onDecodeChoice: _on,
+    threads: _t,
+    hwaccel: _h,
+    onNotice: _n,
+    ...rest
+  } = opts;
   const r = decodeSettingsSchema.safeParse(rest);
   if (!r.success) throw badConfig('decode options', r.error);
   return Object.freeze(r.data);

@@ -14,6 +14,7 @@ import { sourceInputOptions } from './graph.js';
 import { type MediaLimits, parseLimits } from './options.js';
 import type { ResolvedSource } from './source.js';
 import type { ProbeInfo } from './types.js';
+import { type KeyframeSpacing, parseKeyframeSpacing } from './strategy.js';
 import { KILL_GRACE_MS, StderrTail, classifyFfmpegFailure } from './process-util.js';
 
 const MAX_PROBE_OUTPUT = 4 * 1024 * 1024;
@@ -175,6 +176,40 @@ export async function probe(src: ResolvedSource, opts: ProbeOptions = {}): Promi
   const info = probeInfoFromJson(json, src);
   checkLimits(info, limits);
   return info;
+}
+
+/** Seconds of the stream start whose packet flags the keyframe probe reads. */
+export const KEYFRAME_PROBE_SEC = 60;
+
+/**
+ * Keyframe spacing of the decoded stream from the demuxer's packet flags over its first
+ * KEYFRAME_PROBE_SEC seconds: no decoding, a few milliseconds for a local file. Undefined when
+ * fewer than two keyframes were seen. Fails as `probe` does.
+ */
+export async function probeKeyframes(
+  src: ResolvedSource,
+  info: Pick<ProbeInfo, 'streamIndex'>,
+  opts: ProbeOptions = {},
+): Promise<KeyframeSpacing | undefined> {
+  const limits = parseLimits(opts.limits);
+  const bin = await binaries();
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...sourceInputOptions(src, limits),
+    '-select_streams',
+    String(info.streamIndex),
+    '-read_intervals',
+    `%+${KEYFRAME_PROBE_SEC}`,
+    '-show_entries',
+    'packet=pts_time,flags',
+    '-of',
+    'csv=p=0',
+    '-i',
+    src.input,
+  ];
+  return parseKeyframeSpacing(await runProbe(bin.ffprobe, args, limits.probeTimeoutMs, opts.signal));
 }
 
 function runProbe(binary: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {

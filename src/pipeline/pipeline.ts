@@ -4,6 +4,7 @@ import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { decodeFrames, openSource, probe } from '../frames/index.js';
 import type {
+  DecodeOptions,
   MediaLimits,
   OpenedSource,
   PolicyProxy,
@@ -49,6 +50,12 @@ export interface PipelineContext {
    * with large inputs): the frame count is lowered to fit, never below one. Default 64 MiB.
    */
   readonly frameBytesInFlight?: number;
+  /** How much to decode (frames/strategy.ts); default `auto`, the cheapest that yields the samples. */
+  readonly decode?: DecodeOptions['decode'];
+  /** GPU decode (frames/hwdecode.ts); default `auto`: NVDEC when the machine has CUDA. */
+  readonly hwaccel?: DecodeOptions['hwaccel'];
+  /** ffmpeg decoder threads per video; default from the CPU budget (src/budget.ts). */
+  readonly decodeThreads?: number;
   /** Called as frames are embedded (done, expected total or undefined). */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   /** Stage wrapper for telemetry (spans, histograms); identity when absent. */
@@ -151,6 +158,10 @@ async function processVideoSignal(
       sampling: req.sampling,
       signal,
       limits: ctx.limits,
+      ...(ctx.decodeThreads !== undefined ? { threads: ctx.decodeThreads } : {}),
+      ...(ctx.decode !== undefined ? { decode: ctx.decode } : {}),
+      ...(ctx.hwaccel !== undefined ? { hwaccel: ctx.hwaccel } : {}),
+      onNotice: (line) => ctx.log.info(line),
     })) {
       if (firstSubmit === 0) firstSubmit = performance.now();
       times.push(frame.timeSec);

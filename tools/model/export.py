@@ -416,6 +416,29 @@ def quantize_image(tmp: Path, frames: np.ndarray, seed: int, min_cosine: float, 
     return info
 
 
+def float16_image(tmp: Path, frames: np.ndarray, min_cosine: float, log) -> dict:
+    """fp16 weights and activations for the CUDA provider; uint8 input and float32 outputs kept."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    src, dst = tmp / "image.onnx", tmp / "image.fp16.onnx"
+    model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True)
+    onnx.save(model, str(dst))
+    fp32 = _session(src).run(None, {"pixels": frames})[0]
+    half = _session(dst).run(None, {"pixels": frames})[0]
+    cos = _rowcos(half.astype(np.float32), fp32)
+    info = {
+        "file": "image.fp16.onnx",
+        "precision": "float16 weights and activations (onnxruntime.transformers.float16, io types kept)",
+        "intended": "CUDA execution provider",
+        "checks": {"min_cosine_vs_fp32": _fmt(cos.min()), "min_cosine_required": min_cosine},
+    }
+    if cos.min() < min_cosine:
+        log(f"CHECK FAILED: fp16 image encoder: {info['checks']}")
+        raise ExportCheckFailed(f"fp16 image encoder cosine {cos.min():.5f} < {min_cosine}")
+    return info
+
+
 # --------------------------------------------------------------------------------------------
 # pack
 
@@ -442,7 +465,7 @@ def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optio
                 corpus: Optional[Sequence[str]] = None, description: Optional[str] = None,
                 min_cosine: float = 0.9999, int8_min_cosine: float = 0.99, seed: int = 0,
                 force: bool = False, js_check: bool = True, distinct_initializers: bool = False,
-                log=print) -> dict:
+                fp16: bool = False, fp16_min_cosine: float = 0.999, log=print) -> dict:
     """Export, check and write a pack; returns model.json's content. Raises ExportCheckFailed
     (nothing written) when a check fails, FileExistsError when out_dir exists and not force."""
     validate_adapter(adapter)
@@ -497,6 +520,10 @@ def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optio
             t0 = time.perf_counter()
             variants.append(quantize_image(tmp, check_frames(h, w, seed + 1), seed, int8_min_cosine, log))
             timings["quantize_s"] = round(time.perf_counter() - t0, 1)
+        if fp16:
+            t0 = time.perf_counter()
+            variants.append(float16_image(tmp, check_frames(h, w, seed + 2), fp16_min_cosine, log))
+            timings["fp16_s"] = round(time.perf_counter() - t0, 1)
 
         files = ["image.onnx", "text.onnx", "tokenizer.json"] + [v["file"] for v in variants]
         image = {
@@ -508,7 +535,7 @@ def export_pack(adapter, out_dir, *, opset: int = DEFAULT_OPSET, quantize: Optio
             "outputs": {"embeds": "image_embeds", **({"patches": "patch_embeds"} if has_patches else {})},
         }
         if variants:
-            image["variants"] = {"int8": variants[0]}
+            image["variants"] = {("fp16" if v["file"] == "image.fp16.onnx" else "int8"): v for v in variants}
         manifest = {
             "schema": "clipstream.modelpack.v1",
             "name": adapter.name,
@@ -609,6 +636,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--name", help="pack name in model.json (default: the adapter's)")
     p.add_argument("--description", help="model.json description")
     p.add_argument("--quantize", choices=["int8"], help="also write a dynamically quantised image encoder")
+    p.add_argument("--fp16", action="store_true", help="also write an fp16 image encoder (for the CUDA provider)")
+    p.add_argument("--fp16-min-cosine", type=float, default=0.999)
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET)
     p.add_argument("--corpus", help="tokenizer check corpus (default tools/model/corpus.txt)")
     p.add_argument("--min-cosine", type=float, default=0.9999)
@@ -627,7 +656,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         adapter = load_adapter(a.source, a.checkpoint, a.random_init, a.name, a.seed)
         corpus = load_corpus(a.corpus) if a.corpus else None
-        manifest = export_pack(adapter, a.out, opset=a.opset, quantize=a.quantize, corpus=corpus,
+        manifest = export_pack(adapter, a.out, opset=a.opset, quantize=a.quantize, fp16=a.fp16,
+                               fp16_min_cosine=a.fp16_min_cosine, corpus=corpus,
                                description=a.description, min_cosine=a.min_cosine,
                                int8_min_cosine=a.int8_min_cosine, seed=a.seed, force=a.force,
                                js_check=not a.no_js_check, distinct_initializers=a.distinct_initializers,

@@ -77,6 +77,19 @@ def tiny_pack(tmp_path_factory, tiny_openclip):
     return out, manifest
 
 
+def test_fp16_variant_is_checked_and_keeps_the_io_types(tmp_path, tiny_openclip):
+    import onnxruntime as ort
+
+    out = tmp_path / "tiny16"
+    manifest = ex.export_pack(tiny_openclip, out, fp16=True, log=_quiet)
+    v = manifest["image"]["variants"]["fp16"]
+    assert v["file"] == "image.fp16.onnx" and "image.fp16.onnx" in manifest["files"]
+    assert v["checks"]["min_cosine_vs_fp32"] >= 0.999
+    sess = ort.InferenceSession(str(out / "image.fp16.onnx"), providers=["CPUExecutionProvider"])
+    assert sess.get_inputs()[0].type == "tensor(uint8)"
+    assert sess.get_outputs()[0].type == "tensor(float)"
+
+
 def test_export_writes_a_checked_pack(tiny_pack):
     import onnxruntime as ort
 

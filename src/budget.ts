@@ -1,0 +1,54 @@
+/**
+ * The CPU budget shared by ffmpeg and ONNX Runtime on one worker (docs/performance.md, "Sharing
+ * the cores"): pure, from the core count and the execution provider, so that both stages stop
+ * fighting over the same cores. Measured by `clipstream bench` (the budget rows); every field
+ * can be overridden by its own setting.
+ */
+import { availableParallelism } from 'node:os';
+
+export interface CpuBudget {
+  /** ffmpeg decoder threads per video (`-threads`); 0 = ffmpeg's own choice */
+  readonly decoderThreads: number;
+  /** ONNX Runtime intra-op threads; 0 = the runtime's default (one per core) */
+  readonly intraOpThreads: number;
+  /**
+   * Whether ONNX Runtime's idle pool threads spin (`session.intra_op.allow_spinning`). Spinning
+   * saves microseconds per operator when nothing else runs; next to ffmpeg it burns the cores
+   * the decoder needs between batches.
+   */
+  readonly allowSpinning: boolean;
+  /** videos decoded at once by one worker */
+  readonly videosInFlight: number;
+}
+
+/**
+ * - CPU provider: the encoder keeps every core (it is the slowest stage) but never spins, and
+ *   each ffmpeg decodes with one thread per two cores (at least one): the decoder's share is
+ *   small once it decodes only what is sampled, and frame threads beyond that only add
+ *   latency and contention. Two videos in flight keep the encoder fed while one video's
+ *   ffmpeg starts or ends.
+ * - CUDA: the GPU embeds, so the cores are the decoders': one intra-op thread (the provider's
+ *   host work), no spinning, and four videos in flight sharing the cores.
+ */
+export function cpuBudget(cores: number, provider: 'cpu' | 'cuda'): CpuBudget {
+  const n = Math.max(1, Math.floor(cores));
+  if (provider === 'cuda') {
+    return {
+      decoderThreads: Math.max(1, Math.floor(n / 4)),
+      intraOpThreads: 1,
+      allowSpinning: false,
+      videosInFlight: 4,
+    };
+  }
+  return {
+    decoderThreads: Math.max(1, Math.floor(n / 2)),
+    intraOpThreads: 0,
+    allowSpinning: false,
+    videosInFlight: 2,
+  };
+}
+
+/** The budget of this machine's CPUs. */
+export function machineBudget(provider: 'cpu' | 'cuda'): CpuBudget {
+  return cpuBudget(availableParallelism(), provider);
+}

@@ -1,0 +1,102 @@
+/** A complete set of bench measurements for the report tests. */
+import { BENCH_SCHEMA } from '../../../src/bench/index.js';
+import type { Measurements } from '../../../src/bench/index.js';
+
+export function measurements(over: Partial<Measurements> = {}): Measurements {
+  return {
+    schema: BENCH_SCHEMA,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationSec: 100,
+    mode: 'default',
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGiB: 8,
+      arch: 'x64',
+      platform: 'linux',
+      node: 'v20.0.0',
+      onnxruntime: '1.30.0',
+      ffmpeg: '5.1',
+      loadAtStart: [0.1, 0.2, 0.3],
+      loadAtEnd: [1, 1, 1],
+    },
+    runtime: {
+      provider: 'cpu',
+      intraOpThreads: 0,
+      batch: { maxBatch: 16, maxWaitMs: 10, maxQueued: 64 },
+      framesInFlight: 32,
+    },
+    model: {
+      name: 'm',
+      source: 'generated',
+      description: 'test model',
+      inputSize: 224,
+      embedDim: 512,
+      imageOnnxBytes: 1,
+      gmacsPerFrame: 4,
+      gflopPerFrame: 8,
+    },
+    video: {
+      width: 1280,
+      height: 720,
+      fps: 30,
+      durationSec: 60,
+      gopSec: 2,
+      codec: 'h264',
+      bytes: 1e6,
+      renderMs: 1,
+    },
+    sampling: 'fps 2',
+    matmul: [
+      { when: 'first', size: 1024, runs: 5, medianMs: 20, bestMs: 19, gflops: 107, bestGflops: 113 },
+      { when: 'first', size: 2048, runs: 5, medianMs: 134, bestMs: 130, gflops: 128, bestGflops: 132 },
+    ],
+    decode: [
+      { sampling: 'fps 2', frames: 120, runs: 2, medianMs: 4000, framesPerSec: 30 },
+      { sampling: 'keyframes', frames: 30, runs: 2, medianMs: 400, framesPerSec: 75 },
+    ],
+    embed: [
+      { batch: 1, runs: 10, medianMs: 100, framesPerSec: 10, gflops: 80 },
+      { batch: 16, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: 100 },
+    ],
+    match: { frames: 120, queries: 8, captions: 12, runs: 10, medianMs: 12, framesPerSec: 10000 },
+    endToEnd: [
+      {
+        model: 'fp32',
+        videos: 1,
+        frames: 120,
+        wallMs: 12000,
+        framesPerSec: 10,
+        meanBatch: 16,
+        encoderBusyPct: 90,
+        encoderFramesPerSec: 11,
+        eventLoopMaxStallMs: 100,
+        timings: [],
+      },
+      {
+        model: 'fp32',
+        videos: 2,
+        frames: 240,
+        wallMs: 21818,
+        framesPerSec: 11,
+        meanBatch: 16,
+        encoderBusyPct: 90,
+        encoderFramesPerSec: 12,
+        eventLoopMaxStallMs: 100,
+        timings: [],
+      },
+    ],
+    reference: {
+      description: 'ref',
+      decodedFrames: 1800,
+      frames: 120,
+      wallMs: 24000,
+      framesPerSec: 5,
+      breakdown: { decodeMs: 8000, preprocessMs: 1000, embedMs: 15000 },
+    },
+    peakRssMiB: 1000,
+    steps: [{ step: 'a', sec: 1 }],
+    notes: ['a note'],
+    ...over,
+  };
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cpuBudget } from '../../src/budget.js';
+import { budgetVariants } from '../../src/bench/budget.js';
+
+describe('CPU budget', () => {
+  it('on a CPU node the encoder keeps the cores, never spins, and each decoder gets one thread per two cores', () => {
+    assert.deepEqual(cpuBudget(2, 'cpu'), {
+      decoderThreads: 1,
+      intraOpThreads: 0,
+      allowSpinning: false,
+      videosInFlight: 2,
+    });
+    assert.equal(cpuBudget(16, 'cpu').decoderThreads, 8);
+    assert.equal(cpuBudget(1, 'cpu').decoderThreads, 1);
+    assert.equal(cpuBudget(0.5, 'cpu').decoderThreads, 1);
+  });
+
+  it('on a GPU node the cores go to the decoders', () => {
+    const b = cpuBudget(16, 'cuda');
+    assert.equal(b.intraOpThreads, 1);
+    assert.equal(b.videosInFlight, 4);
+    assert.equal(b.decoderThreads, 4);
+    assert.equal(b.allowSpinning, false);
+  });
+
+  it('the bench adds one change at a time, from the old settings to the budget', () => {
+    const v = budgetVariants(2);
+    assert.equal(v[0]?.decode, 'all');
+    assert.equal(v[0]?.allowSpinning, true);
+    const last = v[v.length - 1];
+    assert.equal(last?.decode, 'auto');
+    assert.equal(last?.allowSpinning, false);
+    assert.equal(last?.decodeThreads, 1);
+    assert.equal(last?.videos, 2);
+    for (let i = 1; i < v.length; i++) {
+      const a = v[i - 1]!;
+      const b = v[i]!;
+      const changed = (['decode', 'decodeThreads', 'allowSpinning', 'videos'] as const).filter(
+        (k) => a[k] !== b[k],
+      );
+      assert.equal(changed.length, 1, `${b.change}: ${changed.join(',')}`);
+    }
+  });
+});
