@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.js';
-import { SCENARIO_NAMES, parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
+import type { SCENARIO_NAMES } from '../bench/index.js';
+import { parseBenchOptions, renderText, roundReport, runBench } from '../bench/index.js';
 import { ClipstreamError } from '../errors.js';
 import { parse, positiveNumber } from './common.js';
 import { BENCH, usage } from './flags.js';
