@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { ClipstreamError } from '../errors.js';
+import { ClipstreamError, formatError } from '../errors.js';
 import { MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
 import type { Sampling } from '../frames/index.js';
+import type { Logger } from '../log.js';
 
 /** The bundled model pack, shipped with the package. */
 export const BUNDLED_MODEL = fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
@@ -76,4 +77,24 @@ export function samplingFlags(
     );
   }
   return sampling;
+}
+
+/**
+ * Runs a long-running command's shutdown steps in order, each in its own try/catch (a failed step
+ * is logged and the next one still runs); rethrows `failed`, the error that ended the command.
+ */
+export async function shutDown(
+  log: Logger,
+  steps: readonly (readonly [string, () => Promise<unknown> | undefined])[],
+  failed: unknown,
+): Promise<0> {
+  for (const [what, fn] of steps) {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
+    }
+  }
+  if (failed !== undefined) throw failed;
+  return 0;
 }

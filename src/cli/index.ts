@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import type { Config } from '../config.js';
-import { ClipstreamError, formatError } from '../errors.js';
+import { ClipstreamError } from '../errors.js';
 import { createKafka } from '../ingest/index.js';
 import { createLogger, silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { Indexer, Store, loadSearchOptions } from '../search/index.js';
 import { setupTelemetry, startHealthServer } from '../telemetry/index.js';
 import type { HealthServer, Telemetry } from '../telemetry/index.js';
-import { parse } from './common.js';
+import { parse, shutDown } from './common.js';
 import { INDEX, usage } from './flags.js';
 
 const OPTIONS = INDEX.flags;
@@ -107,19 +107,18 @@ export async function indexCommand(argv: string[]): Promise<number> {
   } catch (err) {
     failed ??= err;
   }
-  for (const [what, fn] of [
-    ['indexer', () => indexer?.close()],
-    ['store', () => store?.close()],
-    ['telemetry', () => telemetry?.shutdown()],
-    ['HTTP server', () => health?.close()],
-  ] as const) {
-    try {
-      await fn();
-    } catch (err) {
-      log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
-    }
+  try {
+    return await shutDown(
+      log,
+      [
+        ['indexer', () => indexer?.close()],
+        ['store', () => store?.close()],
+        ['telemetry', () => telemetry?.shutdown()],
+        ['HTTP server', () => health?.close()],
+      ],
+      failed,
+    );
+  } finally {
+    signal.off();
   }
-  signal.off();
-  if (failed !== undefined) throw failed;
-  return 0;
 }

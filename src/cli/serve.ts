@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { ClipstreamError, formatError } from '../errors.js';
+import { ClipstreamError } from '../errors.js';
 import type { Embedder } from '../embed/index.js';
 import { sourcePolicyFor } from '../frames/index.js';
 import { createKafka } from '../ingest/index.js';
@@ -13,7 +13,7 @@ import {
   startSearchServer,
 } from '../search/index.js';
 import type { SearchServer } from '../search/index.js';
-import { parse } from './common.js';
+import { parse, shutDown } from './common.js';
 import { indexerSettings, untilSignal } from './index.js';
 import { openQueryEncoder, searchSettings } from './search.js';
 import { SERVE, usage } from './flags.js';
@@ -84,20 +84,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } catch (err) {
     failed ??= err;
   }
-  for (const [what, fn] of [
-    ['HTTP server', () => server?.close()],
-    ['thumbnail policy proxy', () => thumbnails?.close()],
-    ['indexer', () => indexer?.close()],
-    ['model sessions', () => encoder?.close()],
-    ['store', () => store?.close()],
-  ] as const) {
-    try {
-      await fn();
-    } catch (err) {
-      log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
-    }
+  try {
+    return await shutDown(
+      log,
+      [
+        ['HTTP server', () => server?.close()],
+        ['thumbnail policy proxy', () => thumbnails?.close()],
+        ['indexer', () => indexer?.close()],
+        ['model sessions', () => encoder?.close()],
+        ['store', () => store?.close()],
+      ],
+      failed,
+    );
+  } finally {
+    signal.off();
   }
-  signal.off();
-  if (failed !== undefined) throw failed;
-  return 0;
 }
