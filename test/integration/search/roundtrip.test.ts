@@ -144,7 +144,13 @@ describe('search round trip', { timeout: 600_000 }, () => {
       120_000,
     );
     await stop(indexer);
-    assert.match(indexer.stderr(), /"msg":"indexer stopped".*"frames":\d+/);
+    const stopped = indexer
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; frames?: unknown })
+      .find((l) => l.msg === 'indexer stopped');
+    assert.equal(typeof stopped?.frames, 'number', indexer.stderr());
 
     const truth: Record<string, [string, [number, number]]> = {
       'a red circle': ['v-red', [3, 6]],
