@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ClipstreamError } from './errors.js';
 import { DEFAULT_MATCH_OPTIONS } from './match/index.js';
 import type { MatchOptions } from './match/index.js';
+import { LIVE_ENV_NAMES, liveConfigShape } from './live/options.js';
 
 /**
  * Process configuration (design.md 3.4): flags override environment variables, which override
@@ -104,6 +105,8 @@ export const ConfigSchema = z.object({
   saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   saslUsername: z.string().optional(),
   saslPassword: z.string().optional(),
+  // Live streams (src/live/options.ts, docs/live.md)
+  ...liveConfigShape,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -155,6 +158,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   saslMechanism: 'CLIPSTREAM_KAFKA_SASL_MECHANISM',
   saslUsername: 'CLIPSTREAM_KAFKA_SASL_USERNAME',
   saslPassword: 'CLIPSTREAM_KAFKA_SASL_PASSWORD',
+  ...LIVE_ENV_NAMES,
 };
 
 /**

@@ -4,6 +4,7 @@ import { loadConfig, matchOptionsOf } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import { PolicyProxy, checkUri, sourcePolicyFor } from '../frames/index.js';
 import type { Sampling } from '../frames/index.js';
+import { isLiveUri } from '../live/source.js';
 import { createLogger } from '../log.js';
 import { calibrationFor, processVideo } from '../pipeline/index.js';
 import { parse, positiveNumber, readLines } from './common.js';
@@ -19,13 +20,16 @@ const OPTIONS = {
   sampling: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  'window-sec': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const RUN_USAGE = `Usage: clipstream run <video-path-or-url> [--query TEXT]... [--queries-file F] [--captions-file F]
                       [--model DIR] [--fps N | --sampling fps|keyframes|scene] [--format json|vtt|table]
-                      [--out FILE]
+                      [--out FILE] [--window-sec N]
 Runs the whole pipeline on one video without Kafka and prints one result document.
+A live source (rtsp://, rtsps://, http(s)://....m3u8) prints one window document per line
+(NDJSON) until it ends or SIGINT, the final document last (see docs/live.md).
 `;
 
 const DEFAULT_FPS = 1;
@@ -72,6 +76,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const queryTexts = [...(values.query ?? [])];
   if (values['queries-file']) queryTexts.push(...(await readLines(values['queries-file'], 'queries file')));
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
+  if (isLiveUri(uri)) {
+    if (format !== 'json' || values.out)
+      throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', 'a live source prints NDJSON: --format and --out do not apply');
+    const windowSec = positiveNumber(values['window-sec'], '--window-sec');
+    const { runLive } = await import('./live-run.js');
+    return runLive({ uri, queries: queryTexts, captions, sampling, model: values.model, windowSec });
+  }
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
   const policy = sourcePolicyFor('cli', config);
