@@ -3,7 +3,8 @@
 # the build. Idempotent: a second run only checks. Used by the README's quick start and by CI.
 #
 #   scripts/setup.sh            system packages (ffmpeg), npm ci, build, Kafka jars for the tests
-#   SETUP_SKIP_KAFKA=1 ...      skip fetching Kafka (enough for `clipstream run`)
+#   SETUP_SKIP_KAFKA=1 ...      skip what only the tests need: Kafka, GStreamer's RTSP server
+#                               (enough for `clipstream run`)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -40,6 +41,12 @@ if [[ "${SETUP_SKIP_KAFKA:-0}" != 1 ]]; then
   # The tests run a real Kafka broker fetched through Maven: Java 17+ and Maven.
   command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
   command -v mvn >/dev/null 2>&1 || apt_install maven
+  # The live-stream tests run GStreamer's RTSP server from Debian (test/helpers/rtsp_server.py,
+  # with the Debian interpreter /usr/bin/python3).
+  if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then
+    apt_install python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+      gstreamer1.0-plugins-bad gstreamer1.0-rtsp
+  fi
 fi
 
 log "npm ci"

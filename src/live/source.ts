@@ -6,8 +6,10 @@
  *   (`startWallMs`). Within a connection frames keep their own pts spacing; a new connection
  *   starts at the wall-clock time its first frame arrived. Times only ever go forward, so
  *   reconnects, pts resets and HLS discontinuities never move the stream back in time.
- * - Stall: while waiting on ffmpeg (probe included), no frame for `stallSec` kills the
- *   connection. Time the consumer holds a frame does not count.
+ * - Stall: while waiting on ffmpeg, no frame for `stallSec` kills the connection; before the
+ *   first frame of a connection (ffprobe and ffmpeg each analyse a few seconds of a real-time
+ *   source) the allowance is `stallSec + SETUP_ALLOWANCE_SEC`. Time the consumer holds a frame
+ *   does not count.
  * - Reconnect: a connection that ends (rtsp: any end; http: an error) is reopened after an
  *   exponential backoff with jitter; `reconnects` failed attempts in a row (attempts that gave
  *   no frame) end the stream `source-lost`. An http(s) source that ends cleanly (HLS
@@ -80,6 +82,9 @@ const LIVE_LIMITS: Partial<MediaLimits> = {
   networkMaxBytes: 2 ** 50,
   networkMaxMs: 2_000_000_000,
 };
+
+/** Extra seconds a connection has for its first frame (probe and ffmpeg's own stream analysis). */
+export const SETUP_ALLOWANCE_SEC = 10;
 
 /** A jump this large (s) between two frames of one connection is a pts reset: re-anchor. */
 const MAX_PTS_STEP_SEC = 60;
@@ -225,6 +230,7 @@ class Connection {
   private readonly ac = new AbortController();
   private stallTimer: NodeJS.Timeout | undefined;
   private stalled: ClipstreamError | undefined;
+  private frames_ = 0;
   private opened: OpenedSource | undefined;
   private readonly onParentAbort = () => this.ac.abort();
 
@@ -263,6 +269,7 @@ class Connection {
       limits: LIVE_LIMITS,
     })) {
       this.pauseStallClock();
+      this.frames_ += 1;
       yield { timeSec: frame.timeSec, data: frame.data };
     }
   }
@@ -274,13 +281,14 @@ class Connection {
 
   resumeStallClock(): void {
     clearTimeout(this.stallTimer);
+    const ms = this.frames_ === 0 ? this.stallMs + SETUP_ALLOWANCE_SEC * 1000 : this.stallMs;
     this.stallTimer = setTimeout(() => {
       this.stalled = new ClipstreamError(
         'CLIPSTREAM_SOURCE_UNAVAILABLE',
         `no frame for ${this.stallMs / 1000} s: the source stalled`,
       );
       this.ac.abort();
-    }, this.stallMs);
+    }, ms);
   }
 
   private pauseStallClock(): void {
