@@ -53,3 +53,14 @@ describe('live messages', () => {
     assert.equal(AlertSchema.safeParse({ ...a, streamId: 's', videoId: 'v' }).success, false);
   });
 });
+
+describe('a live URI in a video event', () => {
+  it('is refused with CLIPSTREAM_LIVE_SOURCE (for the DLQ); a video URI is not', async () => {
+    const { validateEvent } = await import('../../../src/ingest/event.js');
+    for (const uri of ['rtsp://cam.example/1', 'https://cdn.example/live.m3u8'])
+      assert.throws(() => validateEvent({ schema: 'clipstream.video.v1', videoId: 'v', uri }), {
+        code: 'CLIPSTREAM_LIVE_SOURCE',
+      });
+    assert.equal(validateEvent({ schema: 'clipstream.video.v1', videoId: 'v', uri: 'https://cdn.example/a.mp4' }).uri, 'https://cdn.example/a.mp4');
+  });
+});
