@@ -27,9 +27,17 @@ export async function runLive(a: LiveRunArgs): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: 'text' });
   const policy = sourcePolicyFor('cli', config);
   const proxy =
-    checkUri(a.uri, policy) === 'http' ? new PolicyProxy(createLogger({ level: 'error', format: 'text' })) : undefined;
+    checkUri(a.uri, policy) === 'http'
+      ? new PolicyProxy(createLogger({ level: 'error', format: 'text' }))
+      : undefined;
   const embedder = await openRuntime(
-    { model: config.model, device: config.device, threads: config.threads, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs },
+    {
+      model: config.model,
+      device: config.device,
+      threads: config.threads,
+      batchSize: config.batchSize,
+      batchWaitMs: config.batchWaitMs,
+    },
     log,
   );
   const abort = new AbortController();

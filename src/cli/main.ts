@@ -10,7 +10,7 @@ const USAGE = `clipstream ${pkg.version}: streaming video-text worker
 Usage:
   clipstream run <video-path-or-url> [--query TEXT]... [--queries-file F] [--captions-file F]
                  [--model DIR] [--fps N | --sampling fps|keyframes|scene] [--format json|vtt|table]
-                 [--out FILE]
+                 [--out FILE] [--window-sec N]   (a live URI prints NDJSON windows)
   clipstream worker   [--brokers host:port,...] [--input-topic T] [--output-topic T]
                       [--dlq-topic T] [--group G] [--model DIR]
   clipstream publish  <uri> [--id VIDEO_ID] [--query TEXT]... [--brokers ...] [--topic T]

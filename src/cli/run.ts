@@ -78,7 +78,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
   if (isLiveUri(uri)) {
     if (format !== 'json' || values.out)
-      throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', 'a live source prints NDJSON: --format and --out do not apply');
+      throw new ClipstreamError(
+        'CLIPSTREAM_BAD_ARGUMENT',
+        'a live source prints NDJSON: --format and --out do not apply',
+      );
     const windowSec = positiveNumber(values['window-sec'], '--window-sec');
     const { runLive } = await import('./live-run.js');
     return runLive({ uri, queries: queryTexts, captions, sampling, model: values.model, windowSec });

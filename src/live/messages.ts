@@ -16,7 +16,10 @@ const text = z.string().min(1).max(1000);
 export const StreamSpecSchema = z.looseObject({
   schema: z.literal(STREAM_SCHEMA),
   uri: z.string().min(1).max(8192),
-  queries: z.array(z.object({ id: z.string().min(1).max(256), text })).max(256).optional(),
+  queries: z
+    .array(z.object({ id: z.string().min(1).max(256), text }))
+    .max(256)
+    .optional(),
   captions: z.array(text).max(1024).optional(),
   sampling: samplingSchema.optional(),
   /** Window length in seconds; default CLIPSTREAM_WINDOW_SEC. */

@@ -8,32 +8,27 @@ import { ClipstreamError } from '../errors.js';
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
 
-/** Process settings of the live stage; src/config.ts spreads this shape into its schema. */
+/**
+ * Process settings of the live stage; src/config.ts spreads this shape into its schema. The
+ * worker-side settings of design.md 3.6 (CLIPSTREAM_STREAMS_TOPIC, CLIPSTREAM_ALERTS_TOPIC,
+ * CLIPSTREAM_MAX_STREAMS) come with the stream manager, which is not built yet.
+ */
 export const liveConfigShape = {
-  /** Compacted topic of stream specs (key streamId); a tombstone stops a stream. */
-  streamsTopic: z.string().min(1).max(249).default('clipstream.streams'),
-  /** Topic for `clipstream.alert.v1`; alerts are off unless set. */
-  alertsTopic: z.string().min(1).max(249).optional(),
   /** A moment of a query that opens within this many seconds of the last alert does not alert again. Default 30. */
   alertCooldownSec: num(0, 86_400).default(30),
   /** A source that gives no frame for this many seconds is dead and is reconnected. Default 10. */
   streamStallSec: num(0.5, 3600).default(10),
   /** Failed connection attempts in a row after which a stream ends (`source-lost`). Default 5. */
   streamReconnects: int(0, 1000).default(5),
-  /** Most streams one worker runs; the rest are reported unassigned in its metrics. Default 16. */
-  maxStreams: int(0, 10_000).default(16),
   /** Window length of a stream without its own `windowSec`, in seconds. Default 10. */
   windowSec: num(1, 3600).default(10),
 } as const;
 
 /** Environment variable of each live setting. */
 export const LIVE_ENV_NAMES: Record<keyof typeof liveConfigShape, string> = {
-  streamsTopic: 'CLIPSTREAM_STREAMS_TOPIC',
-  alertsTopic: 'CLIPSTREAM_ALERTS_TOPIC',
   alertCooldownSec: 'CLIPSTREAM_ALERT_COOLDOWN_SEC',
   streamStallSec: 'CLIPSTREAM_STREAM_STALL_SEC',
   streamReconnects: 'CLIPSTREAM_STREAM_RECONNECTS',
-  maxStreams: 'CLIPSTREAM_MAX_STREAMS',
   windowSec: 'CLIPSTREAM_WINDOW_SEC',
 };
 

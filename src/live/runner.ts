@@ -63,7 +63,11 @@ export interface StreamOutcome {
 }
 
 /** Runs a stream until its source ends, it is lost, or `signal` aborts (`stopped`). */
-export async function runStream(req: StreamRequest, ctx: StreamContext, signal: AbortSignal): Promise<StreamOutcome> {
+export async function runStream(
+  req: StreamRequest,
+  ctx: StreamContext,
+  signal: AbortSignal,
+): Promise<StreamOutcome> {
   const { embedder } = ctx;
   const texts = [...req.queries.map((q) => q.text), ...req.captions];
   const vecs = texts.length > 0 ? await embedder.embedTexts(texts) : [];
@@ -77,7 +81,12 @@ export async function runStream(req: StreamRequest, ctx: StreamContext, signal: 
     captions: req.captions.map((text, i) => ({ text, vectors: vecs[req.queries.length + i]! })),
     calibration: ctx.calibration,
     match: ctx.match,
-    model: { name: pack.manifest.name, sha256: pack.sha256, embedDim: embedder.dim, provider: embedder.provider },
+    model: {
+      name: pack.manifest.name,
+      sha256: pack.sha256,
+      embedDim: embedder.dim,
+      provider: embedder.provider,
+    },
     sampling: { ...req.sampling } as WindowDocumentSampling,
     ...(req.window ? { window: req.window } : {}),
     onOpen: (m) => {
@@ -93,7 +102,9 @@ export async function runStream(req: StreamRequest, ctx: StreamContext, signal: 
         score: m.score,
       };
       const p = Promise.resolve(ctx.onAlert(alert));
-      p.catch((err: unknown) => ctx.log.warn('alert not sent', { streamId: req.streamId, error: String(err) }));
+      p.catch((err: unknown) =>
+        ctx.log.warn('alert not sent', { streamId: req.streamId, error: String(err) }),
+      );
       pendingAlerts.push(p.catch(() => undefined));
       if (pendingAlerts.length > 64) pendingAlerts.splice(0, pendingAlerts.length - 64);
     },
@@ -118,7 +129,11 @@ export async function runStream(req: StreamRequest, ctx: StreamContext, signal: 
   // its end) to the document; the stream clock and the wall clock drift apart with buffering.
   const emit = async (doc: WindowDocument, closingWallMs: number): Promise<void> => {
     windowLatencyMs = Math.max(0, Date.now() - closingWallMs);
-    doc.timings = { ...doc.timings, totalMs: Math.round(windowLatencyMs), windowLatencyMs: Math.round(windowLatencyMs) };
+    doc.timings = {
+      ...doc.timings,
+      totalMs: Math.round(windowLatencyMs),
+      windowLatencyMs: Math.round(windowLatencyMs),
+    };
     documents += 1;
     await ctx.onDocument(doc);
   };

@@ -178,7 +178,10 @@ export class LiveSource {
       this.lastError = err;
       if (got === 0) failures += 1;
       if (failures >= Math.max(1, this.opts.reconnects)) return 'source-lost';
-      const delay = got > 0 ? backoffDelay(0, this.opts, this.s.random) : backoffDelay(failures, this.opts, this.s.random);
+      const delay =
+        got > 0
+          ? backoffDelay(0, this.opts, this.s.random)
+          : backoffDelay(failures, this.opts, this.s.random);
       this.s.onDrop?.(err, failures, delay);
       this.s.log.warn('live source dropped; reconnecting', {
         streamId: this.s.streamId,
@@ -260,14 +263,18 @@ class Connection {
     }
     const info = await probe(source, { signal: this.ac.signal, limits: LIVE_LIMITS });
     s.onConnect?.(info, 0);
-    for await (const frame of decodeFrames(source, { ...info, durationSec: 0 }, {
-      width: s.width,
-      height: s.height,
-      resize: s.resize,
-      sampling: s.sampling,
-      signal: this.ac.signal,
-      limits: LIVE_LIMITS,
-    })) {
+    for await (const frame of decodeFrames(
+      source,
+      { ...info, durationSec: 0 },
+      {
+        width: s.width,
+        height: s.height,
+        resize: s.resize,
+        sampling: s.sampling,
+        signal: this.ac.signal,
+        limits: LIVE_LIMITS,
+      },
+    )) {
       this.pauseStallClock();
       this.frames_ += 1;
       yield { timeSec: frame.timeSec, data: frame.data };

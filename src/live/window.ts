@@ -210,7 +210,9 @@ export class WindowTracker {
   private open(qi: number, m: { startSec: number; endSec: number; score: number; peakSec: number }): void {
     const q = this.s.queries[qi]!;
     const momentId = createHash('sha256')
-      .update(canonicalJson({ streamId: this.s.streamId, start: this.startTime, query: q.id, at: m.startSec }))
+      .update(
+        canonicalJson({ streamId: this.s.streamId, start: this.startTime, query: q.id, at: m.startSec }),
+      )
       .digest('hex')
       .slice(0, 16);
     this.tracked.push({ momentId, query: qi, ...m, reportedOpen: false });
@@ -218,19 +220,25 @@ export class WindowTracker {
     // The cooldown runs from the end of the last moment of this query that alerted, or that
     // was suppressed by it (a flickering object does not alert again and again).
     this.lastAlertEnd[qi] = m.endSec;
-    if (!quiet) this.s.onOpen?.({ queryId: q.id, text: q.text, momentId, startSec: m.startSec, score: m.score });
+    if (!quiet)
+      this.s.onOpen?.({ queryId: q.id, text: q.text, momentId, startSec: m.startSec, score: m.score });
   }
 
   private document(final: boolean, reason?: EndReason): WindowDocument {
     const W = this.opts.windowSec;
     const ws = this.index * W;
-    const we = final ? Math.min(ws + W, Math.max(ws, this.windowFrames > 0 ? this.endOfLastFrame() : ws)) : ws + W;
+    const we = final
+      ? Math.min(ws + W, Math.max(ws, this.windowFrames > 0 ? this.endOfLastFrame() : ws))
+      : ws + W;
     const startMs = this.startWallMs ?? Date.now();
     let first = this.times.findIndex((t) => t >= ws);
     if (first < 0) first = this.times.length;
     const frames = this.times.length - first;
     // Window-only match for each query's window score; the buffer-wide one for captions.
-    const own = frames > 0 ? matchVideo(this.track(first), this.s.queries, [], this.s.calibration, this.s.match) : undefined;
+    const own =
+      frames > 0
+        ? matchVideo(this.track(first), this.s.queries, [], this.s.calibration, this.s.match)
+        : undefined;
     const all =
       this.s.captions.length > 0 && this.times.length > 0
         ? matchVideo(this.track(), [], this.s.captions, this.s.calibration, this.s.match)
@@ -252,7 +260,13 @@ export class WindowTracker {
         t.reportedOpen = open;
       }
       moments.sort((a, b) => b.score - a.score || a.startSec - b.startSec);
-      return { id: q.id, text: q.text, score: own?.queries[qi]?.score ?? 0, matched: moments.length > 0, moments };
+      return {
+        id: q.id,
+        text: q.text,
+        score: own?.queries[qi]?.score ?? 0,
+        matched: moments.length > 0,
+        moments,
+      };
     });
     const captions = (all?.captions ?? [])
       .map((c) => ({ ...c, startSec: Math.max(c.startSec, ws), endSec: Math.min(c.endSec, we) }))

@@ -16,7 +16,10 @@ export class NdjsonRun<T> {
   private waiters: (() => void)[] = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 150_000) {
-    this.child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;

@@ -20,7 +20,15 @@ import { NdjsonRun } from '../../helpers/ndjson-run.js';
 const LOOPBACK = { CLIPSTREAM_ALLOWED_NETWORKS: '127.0.0.1/32' };
 const spec = demoVideoSpec(); // 24 s: red circle 0-4, ..., green triangle 12-16, red circle 16-20
 const QUERIES = ['a red circle', 'a green triangle', 'a green circle'];
-const args = (uri: string) => ['run', uri, '--fps', '2', '--window-sec', '4', ...QUERIES.flatMap((q) => ['--query', q])];
+const args = (uri: string) => [
+  'run',
+  uri,
+  '--fps',
+  '2',
+  '--window-sec',
+  '4',
+  ...QUERIES.flatMap((q) => ['--query', q]),
+];
 
 function iou(a: { startSec: number; endSec: number }, b: { startSec: number; endSec: number }): number {
   const inter = Math.min(a.endSec, b.endSec) - Math.max(a.startSec, b.startSec);
@@ -80,7 +88,10 @@ describe('clipstream run <live-uri>', () => {
     assert.ok(sixth.at - run.lines[0]!.at >= 10_000, 'windows arrive as the stream plays');
     assert.equal(new Set(docs.map((d) => d.resultId)).size, docs.length, 'one resultId per window');
     const played = docs.filter((d) => d.window.endSec <= 24);
-    for (const [qi, text] of [[0, 'a red circle'], [1, 'a green triangle']] as const) {
+    for (const [qi, text] of [
+      [0, 'a red circle'],
+      [1, 'a green triangle'],
+    ] as const) {
       const found = moments(played, qi);
       for (const t of truthMoments(spec, text)) {
         const best = Math.max(0, ...found.map((m) => iou(m, t)));
@@ -89,10 +100,16 @@ describe('clipstream run <live-uri>', () => {
     }
     assert.deepEqual(moments(docs, 2), [], 'a green circle never appears');
     // A moment that crosses a window edge keeps its id and is open in the earlier window.
-    const crossing = docs.flatMap((d) => d.queries[0]!.moments.filter((m) => m.open).map((m) => [d.window.index, m.momentId]));
+    const crossing = docs.flatMap((d) =>
+      d.queries[0]!.moments.filter((m) => m.open).map((m) => [d.window.index, m.momentId]),
+    );
     for (const [index, id] of crossing) {
       const next = docs.find((d) => d.window.index > (index as number));
-      if (next) assert.ok(next.queries[0]!.moments.some((m) => m.momentId === id), `moment ${String(id)} continues`);
+      if (next)
+        assert.ok(
+          next.queries[0]!.moments.some((m) => m.momentId === id),
+          `moment ${String(id)} continues`,
+        );
     }
     await rtsp.kill();
     rtsp = undefined;

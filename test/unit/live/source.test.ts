@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlertSchema, StreamSpecSchema, Timeline, backoffDelay, isLiveUri, parseStreamSpec } from '../../../src/live/index.js';
+import {
+  AlertSchema,
+  StreamSpecSchema,
+  Timeline,
+  backoffDelay,
+  isLiveUri,
+  parseStreamSpec,
+} from '../../../src/live/index.js';
 
 describe('live timeline', () => {
   it('keeps pts spacing within a connection and never goes back across reconnects or pts resets', () => {
@@ -22,31 +29,68 @@ describe('live timeline', () => {
 
   it('backs off exponentially with jitter, capped', () => {
     const o = { backoffMs: 500, backoffMaxMs: 4000 };
-    assert.equal(backoffDelay(1, o, () => 0.999999), 500);
-    assert.equal(backoffDelay(1, o, () => 0), 250);
-    assert.equal(backoffDelay(3, o, () => 0.999999), 2000);
-    assert.equal(backoffDelay(10, o, () => 0.999999), 4000);
+    assert.equal(
+      backoffDelay(1, o, () => 0.999999),
+      500,
+    );
+    assert.equal(
+      backoffDelay(1, o, () => 0),
+      250,
+    );
+    assert.equal(
+      backoffDelay(3, o, () => 0.999999),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(10, o, () => 0.999999),
+      4000,
+    );
   });
 
   it('tells live URIs from videos', () => {
-    for (const u of ['rtsp://cam/1', 'RTSPS://cam:322/x', 'https://cdn.example/live/index.m3u8?token=1', 'http://h/a.M3U8'])
+    for (const u of [
+      'rtsp://cam/1',
+      'RTSPS://cam:322/x',
+      'https://cdn.example/live/index.m3u8?token=1',
+      'http://h/a.M3U8',
+    ])
       assert.equal(isLiveUri(u), true, u);
-    for (const u of ['https://cdn.example/v.mp4', 'file:///m/a.m3u8x', '/videos/a.mp4', 'http://h/a.m3u8.mp4'])
+    for (const u of [
+      'https://cdn.example/v.mp4',
+      'file:///m/a.m3u8x',
+      '/videos/a.mp4',
+      'http://h/a.m3u8.mp4',
+    ])
       assert.equal(isLiveUri(u), false, u);
   });
 });
 
 describe('live messages', () => {
   it('parses stream specs and refuses bad ones with a code', () => {
-    const s = parseStreamSpec(JSON.stringify({ schema: 'clipstream.stream.v1', uri: 'rtsp://cam/1', windowSec: 5 }));
+    const s = parseStreamSpec(
+      JSON.stringify({ schema: 'clipstream.stream.v1', uri: 'rtsp://cam/1', windowSec: 5 }),
+    );
     assert.equal(s.windowSec, 5);
     assert.throws(() => parseStreamSpec('{'), { code: 'CLIPSTREAM_BAD_STREAM' });
-    assert.throws(() => parseStreamSpec('{"schema":"clipstream.stream.v1"}'), { code: 'CLIPSTREAM_BAD_STREAM' });
-    assert.equal(StreamSpecSchema.safeParse({ schema: 'clipstream.stream.v1', uri: 'x', windowSec: 0 }).success, false);
+    assert.throws(() => parseStreamSpec('{"schema":"clipstream.stream.v1"}'), {
+      code: 'CLIPSTREAM_BAD_STREAM',
+    });
+    assert.equal(
+      StreamSpecSchema.safeParse({ schema: 'clipstream.stream.v1', uri: 'x', windowSec: 0 }).success,
+      false,
+    );
   });
 
   it('an alert names exactly one of streamId and videoId', () => {
-    const a = { schema: 'clipstream.alert.v1', queryId: 'q', text: 't', momentId: 'm', startSec: 1, startTime: 'x', score: 0.9 };
+    const a = {
+      schema: 'clipstream.alert.v1',
+      queryId: 'q',
+      text: 't',
+      momentId: 'm',
+      startSec: 1,
+      startTime: 'x',
+      score: 0.9,
+    };
     assert.equal(AlertSchema.safeParse({ ...a, streamId: 's' }).success, true);
     assert.equal(AlertSchema.safeParse({ ...a, videoId: 'v' }).success, true);
     assert.equal(AlertSchema.safeParse(a).success, false);
@@ -61,6 +105,9 @@ describe('a live URI in a video event', () => {
       assert.throws(() => validateEvent({ schema: 'clipstream.video.v1', videoId: 'v', uri }), {
         code: 'CLIPSTREAM_LIVE_SOURCE',
       });
-    assert.equal(validateEvent({ schema: 'clipstream.video.v1', videoId: 'v', uri: 'https://cdn.example/a.mp4' }).uri, 'https://cdn.example/a.mp4');
+    assert.equal(
+      validateEvent({ schema: 'clipstream.video.v1', videoId: 'v', uri: 'https://cdn.example/a.mp4' }).uri,
+      'https://cdn.example/a.mp4',
+    );
   });
 });
