@@ -15,6 +15,7 @@ Usage:
                       [--dlq-topic T] [--group G] [--model DIR]
   clipstream publish  <uri> [--id VIDEO_ID] [--query TEXT]... [--brokers ...] [--topic T]
   clipstream results  [--follow] [--video VIDEO_ID] [--brokers ...] [--topic T]
+  clipstream stream   start <live-uri> --id ID [--query TEXT]... [--window-sec N] | stop ID | list
   clipstream bench    [--json]
   clipstream model verify <dir>
 
@@ -36,6 +37,7 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   results: async () => (await import('./results.js')).resultsCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   model: async () => (await import('./model.js')).modelCommand,
+  stream: async () => (await import('./stream.js')).streamCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

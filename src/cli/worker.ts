@@ -17,12 +17,16 @@ const OPTIONS = {
   'queries-topic': { type: 'string' },
   group: { type: 'string' },
   model: { type: 'string' },
+  'streams-topic': { type: 'string' },
+  'alerts-topic': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const WORKER_USAGE = `Usage: clipstream worker [--brokers host:port,...] [--input-topic T] [--output-topic T]
                          [--dlq-topic T] [--queries-topic T] [--group G] [--model DIR]
-Consumes video events in a consumer group and publishes one result document per video.
+                         [--streams-topic T] [--alerts-topic T]
+Consumes video events in a consumer group and publishes one result document per video; runs
+the live streams of its partitions of the streams topic (docs/live.md).
 Every setting also has an environment variable (docs/worker.md); flags win.
 `;
 
@@ -50,6 +54,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     queriesTopic: values['queries-topic'],
     group: values.group,
     model: values.model,
+    streamsTopic: values['streams-topic'],
+    alertsTopic: values['alerts-topic'],
   });
   const version = (
     JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -85,6 +91,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   let health: HealthServer | undefined;
   let embedder: Embedder | undefined;
   let worker: Worker | undefined;
+  let streams: { close(): Promise<void> } | undefined;
   let startError: unknown;
   try {
     telemetry = await setupTelemetry({ serviceName: 'clipstream-worker', version, log });
@@ -129,6 +136,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       await Promise.race([starting, stopped]);
       if (stopReason === undefined) await starting;
       else starting.catch(() => undefined);
+      if (stopReason === undefined) streams = await startStreams(config, embedder, log);
       await stopped;
     }
   } catch (err) {
@@ -150,6 +158,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
     }
   };
+  if (streams) await step('streams', () => streams.close());
   if (worker) await step('worker', () => worker.close());
   if (embedder) await step('model sessions', () => embedder.close());
   if (telemetry) await step('telemetry', () => telemetry.shutdown());
@@ -160,4 +169,28 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (startError !== undefined) throw startError;
   log.info('worker exited', { reason: stopReason, shutdownMs: Date.now() - t0 });
   return exitCode;
+}
+
+/** The live streams of this worker's partitions of the streams topic (src/live/streams.ts). */
+async function startStreams(
+  config: ReturnType<typeof loadConfig>,
+  embedder: Embedder,
+  log: ReturnType<typeof createLogger>,
+): Promise<{ close(): Promise<void> }> {
+  const [{ StreamManager }, { createKafka }, { sourcePolicyFor }, { matchOptionsOf }] = await Promise.all([
+    import('../live/streams.js'),
+    import('../ingest/index.js'),
+    import('../frames/index.js'),
+    import('../config.js'),
+  ]);
+  const manager = new StreamManager({
+    settings: config,
+    kafka: createKafka(config, log),
+    embedder,
+    policy: sourcePolicyFor('worker', config),
+    match: matchOptionsOf(config),
+    log: log.child({ component: 'streams' }),
+  });
+  await manager.start();
+  return manager;
 }

@@ -8,12 +8,16 @@ import { ClipstreamError } from '../errors.js';
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
 
-/**
- * Process settings of the live stage; src/config.ts spreads this shape into its schema. The
- * worker-side settings of design.md 3.6 (CLIPSTREAM_STREAMS_TOPIC, CLIPSTREAM_ALERTS_TOPIC,
- * CLIPSTREAM_MAX_STREAMS) come with the stream manager, which is not built yet.
- */
+/** Process settings of the live stage; src/config.ts spreads this shape into its schema. */
 export const liveConfigShape = {
+  /** Compacted topic of stream specs (key streamId); a tombstone stops a stream. */
+  streamsTopic: z.string().min(1).max(249).default('clipstream.streams'),
+  /** Topic for `clipstream.alert.v1`; alerts are off unless set. */
+  alertsTopic: z.string().min(1).max(249).optional(),
+  /** Most streams one worker runs; the rest are reported unassigned in its metrics. Default 16. */
+  maxStreams: int(0, 10_000).default(16),
+  /** Session timeout of the `<group>.streams` consumer group, in ms: how soon a dead worker's streams move. Default 30000. */
+  streamsSessionTimeoutMs: int(6000, 300_000).default(30_000),
   /** A moment of a query that opens within this many seconds of the last alert does not alert again. Default 30. */
   alertCooldownSec: num(0, 86_400).default(30),
   /** A source that gives no frame for this many seconds is dead and is reconnected. Default 10. */
@@ -26,6 +30,10 @@ export const liveConfigShape = {
 
 /** Environment variable of each live setting. */
 export const LIVE_ENV_NAMES: Record<keyof typeof liveConfigShape, string> = {
+  streamsTopic: 'CLIPSTREAM_STREAMS_TOPIC',
+  alertsTopic: 'CLIPSTREAM_ALERTS_TOPIC',
+  maxStreams: 'CLIPSTREAM_MAX_STREAMS',
+  streamsSessionTimeoutMs: 'CLIPSTREAM_STREAMS_SESSION_TIMEOUT_MS',
   alertCooldownSec: 'CLIPSTREAM_ALERT_COOLDOWN_SEC',
   streamStallSec: 'CLIPSTREAM_STREAM_STALL_SEC',
   streamReconnects: 'CLIPSTREAM_STREAM_RECONNECTS',
