@@ -37,18 +37,30 @@ export async function streamCommand(argv: string[]): Promise<number> {
     process.stdout.write(STREAM_USAGE);
     return values.help ? 0 : 2;
   }
-  if (rest.length > 0) throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `unexpected argument '${rest[0]}'`);
-  const config = loadConfig({ brokers: values.brokers, streamsTopic: values.topic, logLevel: 'warn', logFormat: 'text' });
+  if (rest.length > 0)
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `unexpected argument '${rest[0]}'`);
+  const config = loadConfig({
+    brokers: values.brokers,
+    streamsTopic: values.topic,
+    logLevel: 'warn',
+    logFormat: 'text',
+  });
   const kafka = createKafka(config, silentLogger);
   const topic = config.streamsTopic;
   if (action === 'start' || action === 'stop') {
     const id = action === 'start' ? values.id : arg;
     if (id === undefined || !ID.test(id))
-      throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `stream ${action} needs an id of letters, digits and . _ : - (at most 200)`);
+      throw new ClipstreamError(
+        'CLIPSTREAM_BAD_ARGUMENT',
+        `stream ${action} needs an id of letters, digits and . _ : - (at most 200)`,
+      );
     let value: string | null = null;
     if (action === 'start') {
       if (arg === undefined || !(isLiveUri(arg) || /^https?:\/\//i.test(arg)))
-        throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', 'stream start needs a live URI (rtsp://, rtsps://, http(s)://....m3u8)');
+        throw new ClipstreamError(
+          'CLIPSTREAM_BAD_ARGUMENT',
+          'stream start needs a live URI (rtsp://, rtsps://, http(s)://....m3u8)',
+        );
       const fps = positiveNumber(values.fps, '--fps');
       const windowSec = positiveNumber(values['window-sec'], '--window-sec');
       const spec = {
@@ -60,7 +72,8 @@ export async function streamCommand(argv: string[]): Promise<number> {
         ...(windowSec !== undefined ? { windowSec } : {}),
       };
       const r = StreamSpecSchema.safeParse(spec);
-      if (!r.success) throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', r.error.issues[0]?.message ?? 'bad stream spec');
+      if (!r.success)
+        throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', r.error.issues[0]?.message ?? 'bad stream spec');
       value = JSON.stringify(spec);
     }
     const admin = kafka.admin();
@@ -70,7 +83,11 @@ export async function streamCommand(argv: string[]): Promise<number> {
       await ensureTopics(
         admin,
         [{ topic, config: { 'cleanup.policy': 'compact' } }],
-        { create: config.createTopics, partitions: config.topicPartitions, replication: config.topicReplication },
+        {
+          create: config.createTopics,
+          partitions: config.topicPartitions,
+          replication: config.topicReplication,
+        },
         silentLogger,
       );
       await publisher.connect();
@@ -87,16 +104,23 @@ export async function streamCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ streamId: id, ...spec })}\n`);
     return 0;
   }
-  throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `unknown stream action '${action}' (start, stop or list)`);
+  throw new ClipstreamError(
+    'CLIPSTREAM_BAD_ARGUMENT',
+    `unknown stream action '${action}' (start, stop or list)`,
+  );
 }
 
 async function connect(p: Promise<void>, brokers: readonly string[]): Promise<void> {
   try {
     await p;
   } catch (err) {
-    throw new ClipstreamError('CLIPSTREAM_KAFKA_UNAVAILABLE', `cannot reach Kafka at ${brokers.join(',')}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ClipstreamError(
+      'CLIPSTREAM_KAFKA_UNAVAILABLE',
+      `cannot reach Kafka at ${brokers.join(',')}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -115,7 +139,9 @@ async function listStreams(
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  const left = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+  const left = new Map(
+    ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]),
+  );
   const out = new Map<string, StreamSpec>();
   if (left.size === 0) return out;
   const consumer = kafka.consumer({ groupId: `clipstream-list-${process.pid}-${Date.now()}` });

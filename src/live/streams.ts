@@ -14,7 +14,8 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
-import { ClipstreamError, formatError, toClipstreamError } from '../errors.js';
+import type { ClipstreamError} from '../errors.js';
+import { formatError, toClipstreamError } from '../errors.js';
 import type { PolicyProxy, SourcePolicy } from '../frames/index.js';
 import { Publisher, buildDlqMessage, ensureTopics } from '../ingest/index.js';
 import type { Logger } from '../log.js';
@@ -106,7 +107,10 @@ export class StreamManager {
     try {
       await ensureTopics(
         admin,
-        [{ topic: s.streamsTopic, config: { 'cleanup.policy': 'compact' } }, ...(s.alertsTopic ? [{ topic: s.alertsTopic }] : [])],
+        [
+          { topic: s.streamsTopic, config: { 'cleanup.policy': 'compact' } },
+          ...(s.alertsTopic ? [{ topic: s.alertsTopic }] : []),
+        ],
         { create: s.createTopics, partitions: s.topicPartitions, replication: s.topicReplication },
         this.o.log,
       );
@@ -138,7 +142,12 @@ export class StreamManager {
           spec = parseStreamSpec(message.value);
         } catch (err) {
           this.remove(streamId, false);
-          await this.deadLetter(toClipstreamError(err), { partition, offset: message.offset, key: message.key, value: message.value });
+          await this.deadLetter(toClipstreamError(err), {
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+          });
           return;
         }
         const key = canonicalJson(spec);
@@ -162,7 +171,9 @@ export class StreamManager {
     }
     const { unassigned } = this.status();
     if (unassigned.length > 0)
-      this.o.log.warn('streams over CLIPSTREAM_MAX_STREAMS wait unassigned', { unassigned: unassigned.length });
+      this.o.log.warn('streams over CLIPSTREAM_MAX_STREAMS wait unassigned', {
+        unassigned: unassigned.length,
+      });
   }
 
   private remove(streamId: string, moved: boolean): void {
@@ -208,25 +219,34 @@ export class StreamManager {
           : {}),
       },
       ac.signal,
-    ).then(
-      async (out) => {
-        log.info('stream ended', { reason: out.reason, documents: out.documents });
-        if (out.error) await this.deadLetter(out.error, e);
-      },
-      async (err: unknown) => {
-        const ce = toClipstreamError(err);
-        log.warn('stream failed', { error: formatError(ce) });
-        if (!ac.signal.aborted) await this.deadLetter(ce, e);
-      },
-    ).finally(() => {
-      if (this.entries.get(e.streamId) === e) this.entries.delete(e.streamId);
-      if (this.closing === undefined) this.fill();
-    });
+    )
+      .then(
+        async (out) => {
+          log.info('stream ended', { reason: out.reason, documents: out.documents });
+          if (out.error) await this.deadLetter(out.error, e);
+        },
+        async (err: unknown) => {
+          const ce = toClipstreamError(err);
+          log.warn('stream failed', { error: formatError(ce) });
+          if (!ac.signal.aborted) await this.deadLetter(ce, e);
+        },
+      )
+      .finally(() => {
+        if (this.entries.get(e.streamId) === e) this.entries.delete(e.streamId);
+        if (this.closing === undefined) this.fill();
+      });
   }
 
   private async deadLetter(
     error: ClipstreamError,
-    at: { partition: number; offset: string; key?: Buffer | null; value?: Buffer | null; streamId?: string; spec?: StreamSpec },
+    at: {
+      partition: number;
+      offset: string;
+      key?: Buffer | null;
+      value?: Buffer | null;
+      streamId?: string;
+      spec?: StreamSpec;
+    },
   ): Promise<void> {
     const key = at.key ?? (at.streamId !== undefined ? Buffer.from(at.streamId) : null);
     const value = at.value ?? (at.spec ? Buffer.from(JSON.stringify(at.spec)) : null);
@@ -237,7 +257,9 @@ export class StreamManager {
       this.o.settings.maxMessageBytes,
     );
     try {
-      await this.publisher.send([{ topic: this.o.settings.dlqTopic, key: msg.key, value: msg.value, headers: msg.headers }]);
+      await this.publisher.send([
+        { topic: this.o.settings.dlqTopic, key: msg.key, value: msg.value, headers: msg.headers },
+      ]);
     } catch (err) {
       this.o.log.error('stream DLQ record not sent', { error: formatError(err) });
     }

@@ -33,7 +33,13 @@ interface Seen<T> {
 /** Stream ids that the default partitioner puts on partitions 0..n-1, one each. */
 function idsPerPartition(topic: string, n: number): string[] {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: n }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   const found = new Map<number, string>();
   for (let i = 0; found.size < n && i < 1000; i++) {
     const id = `cam-${i}`;
@@ -98,7 +104,10 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
     CLIPSTREAM_THREADS: '1',
   };
   const startWorker = () => {
-    const w = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const w = spawn(process.execPath, [BIN, 'worker'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     w.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     (w as ChildProcess & { err: () => string }).err = () => err;
@@ -111,7 +120,9 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
     const video = join(dir, 'clip.mp4');
     // 320x180 at 10 fps keeps four streams cheap; the query names an object the video shows.
     const spec = randomVideoSpec(11, { width: 320, height: 180, fps: 10, durationSec: 20, sceneCount: 4 });
-    const shown = spec.scenes.find((sc) => sc.objects.length === 1)?.objects[0] ?? spec.scenes.flatMap((sc) => sc.objects)[0]!;
+    const shown =
+      spec.scenes.find((sc) => sc.objects.length === 1)?.objects[0] ??
+      spec.scenes.flatMap((sc) => sc.objects)[0]!;
     query = objectName(shown);
     await renderVideo(spec, video);
     rtsp = await startRtspServer(video, await freePort());
@@ -130,16 +141,31 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
     // The first worker creates the topics; `stream start` needs the streams topic to exist or creates it.
     const ids = idsPerPartition(t.streams, PARTITIONS);
     for (const id of ids) {
-      const r = await clipstream(['stream', 'start', rtsp.url, '--id', id, '--query', query, '--fps', '2'], env);
+      const r = await clipstream(
+        ['stream', 'start', rtsp.url, '--id', id, '--query', query, '--fps', '2'],
+        env,
+      );
       assert.equal(r.code, 0, r.stderr);
     }
     consumers.push(await follow(t.output, docs), await follow(t.alerts, alerts));
     const list = await clipstream(['stream', 'list'], env);
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual(list.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { streamId: string }).streamId).sort(), [...ids].sort());
+    assert.deepEqual(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { streamId: string }).streamId)
+        .sort(),
+      [...ids].sort(),
+    );
 
-    const runs = (id: string) => new Set(docs.filter((d) => d.doc.streamId === id).map((d) => d.doc.stream.startTime));
-    await until(() => ids.every((id) => runs(id).size >= 1 && docs.filter((d) => d.doc.streamId === id).length >= 2), 120_000, 'windows of every stream');
+    const runs = (id: string) =>
+      new Set(docs.filter((d) => d.doc.streamId === id).map((d) => d.doc.stream.startTime));
+    await until(
+      () => ids.every((id) => runs(id).size >= 1 && docs.filter((d) => d.doc.streamId === id).length >= 2),
+      120_000,
+      'windows of every stream',
+    );
     const before = new Map(ids.map((id) => [id, [...runs(id)][0]!]));
     const killedAt = Date.now();
     a.kill('SIGKILL');
@@ -151,15 +177,23 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
     );
     const moved = ids.filter((id) => runs(id).size > 1);
     assert.ok(moved.length >= 1 && moved.length < ids.length, `moved ${moved.length} of ${ids.length}`);
-    const failoverMs = moved.map((id) => docs.find((d) => d.doc.streamId === id && d.doc.stream.startTime !== before.get(id))!.at - killedAt);
-    console.log(`failover: first window of a moved stream ${failoverMs.join(', ')} ms after SIGKILL (session ${SESSION_MS} ms, window ${WINDOW_SEC} s)`);
+    const failoverMs = moved.map(
+      (id) =>
+        docs.find((d) => d.doc.streamId === id && d.doc.stream.startTime !== before.get(id))!.at - killedAt,
+    );
+    console.log(
+      `failover: first window of a moved stream ${failoverMs.join(', ')} ms after SIGKILL (session ${SESSION_MS} ms, window ${WINDOW_SEC} s)`,
+    );
     for (const id of ids) {
       const mine = docs.filter((d) => d.doc.streamId === id);
       for (const run of runs(id)) {
         const r = mine.filter((d) => d.doc.stream.startTime === run);
         for (let i = 1; i < r.length; i++) assert.ok(r[i]!.doc.window.index > r[i - 1]!.doc.window.index);
       }
-      assert.ok(mine.every((d) => !d.doc.final), 'a moved stream gets no final document');
+      assert.ok(
+        mine.every((d) => !d.doc.final),
+        'a moved stream gets no final document',
+      );
     }
 
     // A tombstone stops one stream: one final `stopped` document, nothing after it.
@@ -167,13 +201,26 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
     const stopAt = Date.now();
     const r = await clipstream(['stream', 'stop', victim], env);
     assert.equal(r.code, 0, r.stderr);
-    await until(() => docs.some((d) => d.doc.streamId === victim && d.doc.final), 60_000, 'the final document');
+    await until(
+      () => docs.some((d) => d.doc.streamId === victim && d.doc.final),
+      60_000,
+      'the final document',
+    );
     const final = docs.find((d) => d.doc.streamId === victim && d.doc.final)!;
-    console.log(`tombstone: final document ${final.at - stopAt} ms after stream stop (window ${WINDOW_SEC} s)`);
+    console.log(
+      `tombstone: final document ${final.at - stopAt} ms after stream stop (window ${WINDOW_SEC} s)`,
+    );
     assert.deepEqual(final.doc.end, { reason: 'stopped' });
     await sleep((WINDOW_SEC + 2) * 1000);
-    assert.equal(docs.filter((d) => d.doc.streamId === victim && d.at > final.at).length, 0, 'nothing after the final document');
-    assert.ok(docs.some((d) => d.doc.streamId !== victim && d.at > final.at), 'the other streams go on');
+    assert.equal(
+      docs.filter((d) => d.doc.streamId === victim && d.at > final.at).length,
+      0,
+      'nothing after the final document',
+    );
+    assert.ok(
+      docs.some((d) => d.doc.streamId !== victim && d.at > final.at),
+      'the other streams go on',
+    );
 
     // Alerts: one per moment, with the moment's id as the window documents give it.
     const momentIds = new Set(docs.flatMap((d) => d.doc.queries[0]!.moments.map((m) => m.momentId)));
