@@ -14,7 +14,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Embedder } from '../embed/index.js';
-import type { ClipstreamError} from '../errors.js';
+import type { ClipstreamError } from '../errors.js';
 import { formatError, toClipstreamError } from '../errors.js';
 import type { PolicyProxy, SourcePolicy } from '../frames/index.js';
 import { Publisher, buildDlqMessage, ensureTopics } from '../ingest/index.js';
