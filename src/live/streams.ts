@@ -24,6 +24,7 @@ import type { MatchOptions } from '../match/index.js';
 import { canonicalJson } from '../pipeline/index.js';
 import { parseStreamSpec } from './messages.js';
 import type { StreamSpec } from './messages.js';
+import { createStreamMetrics } from './metrics.js';
 import { runStream } from './runner.js';
 
 type Settings = Pick<
@@ -79,6 +80,7 @@ export class StreamManager {
   private readonly entries = new Map<string, Entry>();
   private assigned = new Set<number>();
   private closing: Promise<void> | undefined;
+  private readonly metrics = createStreamMetrics();
 
   constructor(private readonly o: StreamManagerOptions) {
     const s = o.settings;
@@ -89,6 +91,10 @@ export class StreamManager {
       allowAutoTopicCreation: false,
     });
     this.publisher = new Publisher(o.kafka);
+    this.metrics.observeStreams(() => {
+      const st = this.status();
+      return { running: st.running.length, unassigned: st.unassigned.length };
+    });
   }
 
   status(): StreamManagerStatus {
@@ -207,6 +213,7 @@ export class StreamManager {
         calibration: calibrationFor(this.o.embedder.pack.manifest),
         log,
         source: { stallSec: s.streamStallSec, reconnects: s.streamReconnects },
+        onStats: (st) => this.metrics.onStats(st),
         onDocument: async (doc) => {
           if (doc.final && e.moved) return;
           await this.publisher.send([{ topic: s.outputTopic, key: e.streamId, value: JSON.stringify(doc) }]);
@@ -233,6 +240,7 @@ export class StreamManager {
       )
       .finally(() => {
         if (this.entries.get(e.streamId) === e) this.entries.delete(e.streamId);
+        this.metrics.forget(e.streamId);
         if (this.closing === undefined) this.fill();
       });
   }

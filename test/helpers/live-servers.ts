@@ -28,6 +28,8 @@ export async function freePort(): Promise<number> {
 
 export interface RtspServer {
   readonly url: string;
+  /** Wall clock (ms) of every "play" the server printed: a client's media set up. */
+  readonly plays: number[];
   readonly child: ChildProcess;
   /** SIGKILL, and wait until it is gone. */
   kill(): Promise<void>;
@@ -39,6 +41,8 @@ export function startRtspServer(file: string, port: number): Promise<RtspServer>
     const child = spawn(PYTHON, [RTSP_SCRIPT, file, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    const plays: number[] = [];
+    let started = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -47,11 +51,14 @@ export function startRtspServer(file: string, port: number): Promise<RtspServer>
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
+      for (const p of d.matchAll(/play (\d+)/g)) plays.push(Number(p[1]));
       const m = /ready (\S+)/.exec(out);
-      if (m) {
+      if (m && !started) {
+        started = true;
         clearTimeout(timer);
         resolve({
           url: m[1]!,
+          plays,
           child,
           kill: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
