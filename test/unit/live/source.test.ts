@@ -111,3 +111,36 @@ describe('a live URI in a video event', () => {
     );
   });
 });
+
+describe('alerts for videos', () => {
+  it('one per moment, none within the cooldown of the same query, contract-valid', async () => {
+    const { videoAlerts } = await import('../../../src/live/alerts.js');
+    const result = {
+      videoId: 'v1',
+      resultId: 'r1',
+      queries: [
+        {
+          id: 'q1',
+          text: 'a red circle',
+          moments: [
+            { startSec: 20, endSec: 24, score: 0.9 },
+            { startSec: 0, endSec: 4, score: 0.8 },
+            { startSec: 6, endSec: 8, score: 0.7 },
+          ],
+        },
+        { id: 'q2', text: 'a green circle', moments: [] },
+      ],
+    };
+    const alerts = videoAlerts(result, 5);
+    assert.deepEqual(
+      alerts.map((a) => [a.queryId, a.startSec]),
+      [
+        ['q1', 0],
+        ['q1', 20],
+      ],
+    );
+    for (const a of alerts) assert.equal(AlertSchema.safeParse(a).success, true);
+    assert.equal(new Set(alerts.map((a) => a.momentId)).size, 2);
+    assert.equal(videoAlerts(result, 0).length, 3);
+  });
+});
