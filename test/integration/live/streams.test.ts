@@ -222,6 +222,12 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
       'the other streams go on',
     );
 
+    // SIGTERM: the surviving worker stops its streams and exits 0 (nothing keeps it alive).
+    const b = workers[1]!;
+    const exited = new Promise<number | null>((r) => b.once('exit', (code) => r(code)));
+    b.kill('SIGTERM');
+    assert.equal(await exited, 0, (b as ChildProcess & { err: () => string }).err());
+
     // Alerts: one per moment, with the moment's id as the window documents give it.
     const momentIds = new Set(docs.flatMap((d) => d.doc.queries[0]!.moments.map((m) => m.momentId)));
     assert.ok(alerts.length >= 1, 'an alert arrived');
