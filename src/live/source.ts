@@ -10,10 +10,10 @@
  *   first frame of a connection (ffprobe and ffmpeg each analyse a few seconds of a real-time
  *   source) the allowance is `stallSec + SETUP_ALLOWANCE_SEC`. Time the consumer holds a frame
  *   does not count.
- * - Reconnect: a connection that ends (rtsp: any end; http: an error) is reopened after an
+ * - Reconnect: a connection that ends (rtsp: any end; others: an error) is reopened after an
  *   exponential backoff with jitter; `reconnects` failed attempts in a row (attempts that gave
- *   no frame) end the stream `source-lost`. An http(s) source that ends cleanly (HLS
- *   #EXT-X-ENDLIST) ends `source-ended`; aborting the signal ends it `stopped`.
+ *   no frame) end the stream `source-lost`. Any other source that ends cleanly (HLS
+ *   #EXT-X-ENDLIST, a file) ends `source-ended`; aborting the signal ends it `stopped`.
  * - Policy: rtsp(s) is resolved once per connection and ffmpeg gets the checked address literal
  *   (resolveRtsp); http(s) opens a policy-proxy session per connection (openSource). A refused
  *   address or a bad URI is not retried: it is thrown.
@@ -173,7 +173,7 @@ export class LiveSource {
       }
       if (signal.aborted) return 'stopped';
       if (err !== undefined && FATAL.has(err.code)) throw err;
-      if (ended && err === undefined && isHttp(this.s.uri)) return 'source-ended';
+      if (ended && err === undefined && !/^rtsps?:/i.test(this.s.uri)) return 'source-ended';
       err ??= new ClipstreamError('CLIPSTREAM_SOURCE_UNAVAILABLE', 'the source closed the connection');
       this.lastError = err;
       if (got === 0) failures += 1;
