@@ -3,8 +3,9 @@
 # the build. Idempotent: a second run only checks. Used by the README's quick start and by CI.
 #
 #   scripts/setup.sh            what clipstream itself needs: ffmpeg, npm ci, build
-#   scripts/setup.sh --tests    the same, plus what only the tests need (Java + Maven and the
-#                               Kafka jars for the test broker)
+#   scripts/setup.sh --tests    the same, plus what only the tests need: Java + Maven and the
+#                               Kafka jars for the test broker, chromium for the search page
+#                               test, GStreamer's RTSP server for the live-stream tests
 set -euo pipefail
 tests=0
 for arg in "$@"; do
@@ -53,6 +54,12 @@ if [[ $tests == 1 ]]; then
   command -v mvn >/dev/null 2>&1 || apt_install maven
   # The search page test drives Debian's chromium headless (puppeteer-core, no browser download).
   [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || apt_install chromium
+  # The live-stream tests run GStreamer's RTSP server from Debian (test/helpers/rtsp_server.py,
+  # with the Debian interpreter /usr/bin/python3).
+  if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then
+    apt_install python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+      gstreamer1.0-plugins-bad gstreamer1.0-rtsp
+  fi
 fi
 
 log "npm ci"

@@ -4,6 +4,7 @@ import { ClipstreamError } from './errors.js';
 import { IngestOptionsSchema } from './ingest/options.js';
 import { DEFAULT_MATCH_OPTIONS, MatchOptionsSchema } from './match/index.js';
 import type { MatchOptions } from './match/index.js';
+import { LIVE_ENV_NAMES, liveConfigShape } from './live/options.js';
 
 /**
  * Process configuration (design.md 3.4): flags override environment variables, which override
@@ -90,6 +91,8 @@ export const ConfigSchema = z.object({
   saslMechanism: ingest.saslMechanism,
   saslUsername: ingest.saslUsername,
   saslPassword: ingest.saslPassword,
+  // Live streams (src/live/options.ts, docs/live.md)
+  ...liveConfigShape,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -145,6 +148,7 @@ export const ENV_NAMES: Record<ConfigKey, string> = {
   saslMechanism: 'CLIPSTREAM_KAFKA_SASL_MECHANISM',
   saslUsername: 'CLIPSTREAM_KAFKA_SASL_USERNAME',
   saslPassword: 'CLIPSTREAM_KAFKA_SASL_PASSWORD',
+  ...LIVE_ENV_NAMES,
 };
 
 /**

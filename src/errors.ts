@@ -100,6 +100,16 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'an embeddings message is not valid JSON or does not match clipstream.embeddings.v1',
   },
+  // live streams (design.md 3.6)
+  CLIPSTREAM_LIVE_SOURCE: {
+    retryable: false,
+    summary: 'a video event names a live source (rtsp or live HLS): publish it as a stream',
+  },
+  CLIPSTREAM_STREAM_LOST: {
+    retryable: false,
+    summary: 'a live stream could not be reconnected after CLIPSTREAM_STREAM_RECONNECTS attempts in a row',
+  },
+  CLIPSTREAM_BAD_STREAM: { retryable: false, summary: 'a stream spec does not match clipstream.stream.v1' },
   CLIPSTREAM_INTERNAL: { retryable: false, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 

@@ -42,9 +42,13 @@ export const RUN = {
     sampling: { type: 'string', arg: 'fps|keyframes|scene' },
     format: { type: 'string', arg: 'json|vtt|table' },
     out: { type: 'string', arg: 'FILE' },
+    'window-sec': { type: 'string', arg: 'N' },
     help,
   },
-  summary: 'Runs the whole pipeline on one video without Kafka and prints one result document.',
+  summary:
+    'Runs the whole pipeline on one video without Kafka and prints one result document.\n' +
+    'A live source (rtsp://, rtsps://, http(s)://....m3u8) prints one window document per line\n' +
+    '(NDJSON) until it ends or SIGINT, the final document last (see docs/live.md).',
 } as const satisfies CommandSpec;
 
 export const WORKER = {
@@ -57,10 +61,13 @@ export const WORKER = {
     'queries-topic': { type: 'string', arg: 'T' },
     group: { type: 'string', arg: 'G' },
     model: { type: 'string', arg: 'DIR' },
+    'streams-topic': { type: 'string', arg: 'T' },
+    'alerts-topic': { type: 'string', arg: 'T' },
     help,
   },
   summary:
-    'Consumes video events in a consumer group and publishes one result document per video.\n' +
+    'Consumes video events in a consumer group and publishes one result document per video; runs\n' +
+    'the live streams of its partitions of the streams topic (docs/live.md).\n' +
     'Every setting also has an environment variable (docs/worker.md); flags win.',
 } as const satisfies CommandSpec;
 
@@ -203,12 +210,31 @@ export const SERVE = {
     'process; --no-index serves only; --index runs the indexer for a postgres:// store too.',
 } as const satisfies CommandSpec;
 
+export const STREAM = {
+  name: 'stream',
+  args: 'start <live-uri> --id ID | stop ID | list',
+  flags: {
+    id: { type: 'string', arg: 'ID' },
+    query: { type: 'string', multiple: true, arg: 'TEXT' },
+    caption: { type: 'string', multiple: true, arg: 'TEXT' },
+    fps: { type: 'string', arg: 'N' },
+    'window-sec': { type: 'string', arg: 'N' },
+    brokers: { type: 'string', arg: '...' },
+    topic: { type: 'string', arg: 'T' },
+    help,
+  },
+  summary:
+    'Starts (start <live-uri> --id ID), stops (stop ID: a tombstone) or lists (list) the streams of\n' +
+    'the compacted streams topic (docs/live.md); --query, --caption, --fps and --window-sec go with start.',
+} as const satisfies CommandSpec;
+
 /** In the order `clipstream --help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   RUN,
   WORKER,
   PUBLISH,
   RESULTS,
+  STREAM,
   BENCH,
   MODEL,
   INDEX,

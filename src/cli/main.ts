@@ -33,6 +33,7 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   index: async () => (await import('./index.js')).indexCommand,
   search: async () => (await import('./search.js')).searchCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  stream: async () => (await import('./stream.js')).streamCommand,
 };
 
 export async function main(cliArgv: string[]): Promise<number> {

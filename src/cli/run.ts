@@ -3,9 +3,10 @@ import { basename } from 'node:path';
 import { loadConfig } from '../config.js';
 import { ClipstreamError } from '../errors.js';
 import { DEFAULT_SAMPLING, PolicyProxy, checkUri, parseSampling, sourcePolicyFor } from '../frames/index.js';
+import { isLiveUri } from '../live/source.js';
 import { createLogger } from '../log.js';
 import { contextFromConfig, processVideo } from '../pipeline/index.js';
-import { parse, readLines, samplingFlags } from './common.js';
+import { parse, positiveNumber, readLines, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
 import { RUN, usage } from './flags.js';
@@ -38,6 +39,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   const queryTexts = [...(values.query ?? [])];
   if (values['queries-file']) queryTexts.push(...(await readLines(values['queries-file'], 'queries file')));
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
+  if (isLiveUri(uri)) {
+    if (format !== 'json' || values.out)
+      throw new ClipstreamError(
+        'CLIPSTREAM_BAD_ARGUMENT',
+        'a live source prints NDJSON: --format and --out do not apply',
+      );
+    const windowSec = positiveNumber(values['window-sec'], '--window-sec');
+    const { runLive } = await import('./live-run.js');
+    return runLive({ uri, queries: queryTexts, captions, sampling, model: values.model, windowSec });
+  }
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });
   const policy = sourcePolicyFor('cli', config);

@@ -39,6 +39,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     queriesTopic: values['queries-topic'],
     group: values.group,
     model: values.model,
+    streamsTopic: values['streams-topic'],
+    alertsTopic: values['alerts-topic'],
   });
   const version = (
     JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -74,6 +76,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   let health: HealthServer | undefined;
   let embedder: Embedder | undefined;
   let worker: Worker | undefined;
+  let streams: { close(): Promise<void> } | undefined;
   let startError: unknown;
   try {
     telemetry = await setupTelemetry({ serviceName: 'clipstream-worker', version, log });
@@ -112,6 +115,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       await Promise.race([starting, stopped]);
       if (stopReason === undefined) await starting;
       else starting.catch(() => undefined);
+      if (stopReason === undefined) streams = await startStreams(config, embedder, log);
       await stopped;
     }
   } catch (err) {
@@ -133,6 +137,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       log.warn(`shutdown: ${what} failed`, { error: formatError(err) });
     }
   };
+  if (streams) await step('streams', () => streams.close());
   if (worker) await step('worker', () => worker.close());
   if (embedder) await step('model sessions', () => embedder.close());
   if (telemetry) await step('telemetry', () => telemetry.shutdown());
@@ -143,4 +148,28 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (startError !== undefined) throw startError;
   log.info('worker exited', { reason: stopReason, shutdownMs: Date.now() - t0 });
   return exitCode;
+}
+
+/** The live streams of this worker's partitions of the streams topic (src/live/streams.ts). */
+async function startStreams(
+  config: ReturnType<typeof loadConfig>,
+  embedder: Embedder,
+  log: ReturnType<typeof createLogger>,
+): Promise<{ close(): Promise<void> }> {
+  const [{ StreamManager }, { createKafka }, { sourcePolicyFor }, { matchOptionsOf }] = await Promise.all([
+    import('../live/streams.js'),
+    import('../ingest/index.js'),
+    import('../frames/index.js'),
+    import('../config.js'),
+  ]);
+  const manager = new StreamManager({
+    settings: config,
+    kafka: createKafka(config, log),
+    embedder,
+    policy: sourcePolicyFor('worker', config),
+    match: matchOptionsOf(config),
+    log: log.child({ component: 'streams' }),
+  });
+  await manager.start();
+  return manager;
 }

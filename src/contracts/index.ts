@@ -2,7 +2,7 @@
  * The message contracts clipstream reads and writes, one zod schema each (kept where its stage
  * builds or parses the message), listed here so that `npm run schemas` can publish them as JSON
  * Schema 2020-12 files under `schemas/` for consumers in any language and for a Schema Registry.
- * A later contract (stream spec, alert, search result) is one more line in `CONTRACTS`.
+ * A new contract is one more line in `CONTRACTS`.
  */
 import { z } from 'zod';
 import {
@@ -11,6 +11,7 @@ import {
   QueryRecordSchema,
   VideoEventSchema,
 } from '../ingest/index.js';
+import { AlertSchema, StreamSpecSchema } from '../live/index.js';
 import { ResultDocumentSchema } from '../pipeline/index.js';
 import { SearchResultSchema } from '../search/index.js';
 
@@ -42,6 +43,8 @@ export const CONTRACTS: readonly Contract[] = [
     schema: EmbeddingsChunkSchema,
     direction: 'output',
   },
+  { name: 'clipstream.stream.v1', title: 'Stream spec', schema: StreamSpecSchema, direction: 'input' },
+  { name: 'clipstream.alert.v1', title: 'Alert', schema: AlertSchema, direction: 'output' },
   { name: 'clipstream.search.v1', title: 'Search result', schema: SearchResultSchema, direction: 'output' },
 ];
 

@@ -3,6 +3,7 @@
  * validated event, or a coded error that names what is wrong (for the DLQ record).
  */
 import { z } from 'zod';
+import { isLiveUri } from '../live/source.js';
 import { ClipstreamError } from '../errors.js';
 import { DEFAULT_SAMPLING, MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
 import type { ResolvedSampling } from '../frames/index.js';
@@ -76,6 +77,12 @@ export function validateEvent(value: unknown): ParsedEvent {
     );
   }
   const e = r.data;
+  if (isLiveUri(e.uri)) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_LIVE_SOURCE',
+      `${e.uri.slice(0, 200)} is a live source: publish it as a stream (clipstream stream start), not as a video`,
+    );
+  }
   const queries = (e.queries ?? []).map((q, i) => {
     checkText(q.text, `queries[${i}].text`);
     return { id: q.id, text: q.text };

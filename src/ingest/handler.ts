@@ -24,6 +24,7 @@ import {
 import type { Instruments, TraceFn } from '../telemetry/index.js';
 import type { AttemptLedger } from './attempts.js';
 import { buildDlqMessage } from './dlq.js';
+import { videoAlerts } from '../live/alerts.js';
 import { embeddingChunks } from './embeddings.js';
 import { parseEvent } from './event.js';
 import type { ParsedEvent } from './event.js';
@@ -43,6 +44,8 @@ export type HandlerSettings = Pick<
   | 'maxMessageBytes'
   | 'group'
   | 'testCrashOnVideo'
+  | 'alertsTopic'
+  | 'alertCooldownSec'
 >;
 
 export interface HandlerDeps {
@@ -230,6 +233,11 @@ export class EventHandler {
           }
         }
         messages.push({ topic: this.d.settings.outputTopic, key: result.videoId, value, headers });
+        const { alertsTopic } = this.d.settings;
+        if (alertsTopic !== undefined) {
+          for (const a of videoAlerts(result, this.d.settings.alertCooldownSec))
+            messages.push({ topic: alertsTopic, key: result.videoId, value: JSON.stringify(a), headers });
+        }
         await this.d.publisher.send(messages);
       });
     } catch (err) {

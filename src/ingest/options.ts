@@ -5,6 +5,7 @@ import ipaddr from 'ipaddr.js';
  * each field onto its CLIPSTREAM_* variable; the `Worker` takes exactly these options.
  */
 import { z } from 'zod';
+import { liveConfigShape } from '../live/options.js';
 import { LEVELS } from '../log.js';
 
 const topic = (name: string) => z.string().min(1).max(249).default(name);
@@ -89,6 +90,9 @@ export const IngestOptionsSchema = z.object({
   saslUsername: z.string().optional(),
   /** Secret: marked so, and redacted from every log line (log.ts SECRET_KEYS). */
   saslPassword: z.string().optional().meta({ secret: true }),
+  // Alerts for videos (design.md 3.6): the live stage's settings, the same schema.
+  alertsTopic: liveConfigShape.alertsTopic,
+  alertCooldownSec: liveConfigShape.alertCooldownSec,
 });
 
 export type IngestOptions = z.output<typeof IngestOptionsSchema>;

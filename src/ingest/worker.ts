@@ -216,6 +216,7 @@ export class Worker {
           { topic: config.dlqTopic },
           { topic: config.queriesTopic, config: { 'cleanup.policy': 'compact' } },
           ...(config.publishEmbeddings ? [{ topic: config.embeddingsTopic }] : []),
+          ...(config.alertsTopic !== undefined ? [{ topic: config.alertsTopic }] : []),
         ],
         {
           create: config.createTopics,

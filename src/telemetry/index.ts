@@ -1,4 +1,4 @@
-export { SPAN, STAGE, ATTR, OUTCOME } from './names.js';
+export { SPAN, STAGE, ATTR, OUTCOME, METRIC, SCOPE } from './names.js';
 export { createInstruments } from './instruments.js';
 export type { Instruments, GaugeSources } from './instruments.js';
 export { createTrace, extractContext, markError, startVideoSpan, traceHeaders, tracer } from './trace.js';

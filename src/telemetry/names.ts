@@ -47,6 +47,19 @@ export const METRIC = Object.freeze({
   inFlight: 'clipstream.videos.in_flight',
   /** gauge: standing queries in the table */
   standingQueries: 'clipstream.standing_queries',
+  // live streams (src/live/metrics.ts), by `stream.id`
+  /** counter: frames of a stream embedded (frames/s = its rate) */
+  streamFrames: 'clipstream.stream.frames',
+  /** counter: reconnects of a stream */
+  streamReconnects: 'clipstream.stream.reconnects',
+  /** gauge: seconds the last embedded frame of a stream is behind its arrival */
+  streamLag: 'clipstream.stream.lag',
+  /** histogram: seconds from the frame that closed a window to its document */
+  streamWindowLatency: 'clipstream.stream.window_latency',
+  /** gauge: streams this worker runs */
+  streamsRunning: 'clipstream.streams.running',
+  /** gauge: streams of this worker's partitions waiting for a slot (CLIPSTREAM_MAX_STREAMS) */
+  streamsUnassigned: 'clipstream.streams.unassigned',
 });
 
 export const ATTR = Object.freeze({
@@ -55,6 +68,7 @@ export const ATTR = Object.freeze({
   errorCode: 'error.code',
   topic: 'topic',
   partition: 'partition',
+  streamId: 'stream.id',
   // span attributes (OpenTelemetry messaging conventions where they exist)
   messagingSystem: 'messaging.system',
   messagingDestination: 'messaging.destination.name',
