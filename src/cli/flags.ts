@@ -212,7 +212,7 @@ export const SERVE = {
 
 export const STREAM = {
   name: 'stream',
-  args: 'start <live-uri> --id ID | stop ID | list',
+  args: 'start <live-uri> | stop ID | list',
   flags: {
     id: { type: 'string', arg: 'ID' },
     query: { type: 'string', multiple: true, arg: 'TEXT' },

@@ -1,5 +1,7 @@
 /** Runs the real `clipstream` command (bin/clipstream.js) as a child process. */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -47,4 +49,33 @@ export function errorLine(r: CliResult): string {
   if (lines.length !== 1)
     throw new Error(`expected one stderr line, got ${lines.length}: ${JSON.stringify(r.stderr)}`);
   return lines[0]!;
+}
+
+export interface Child {
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `node bin/clipstream.js ...args` in the background, with only `env` (plus PATH/HOME/TMPDIR). */
+export function spawnCli(args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'clipstream.js'), ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TMPDIR: process.env.TMPDIR ?? '',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (process.env.TEST_WORKER_LOG) process.stderr.write(d);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stderr: () => err, exited };
 }

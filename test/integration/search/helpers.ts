@@ -5,10 +5,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, freePort } from '../worker/helpers.js';
+import { freePort } from '../worker/helpers.js';
+export { spawnCli } from '../../helpers/cli.js';
+export type { Child } from '../../helpers/cli.js';
 
 export interface PgEndpoint {
   readonly url: string;
@@ -70,35 +69,6 @@ export async function storeRows(
   } finally {
     await client.end();
   }
-}
-
-export interface Child {
-  readonly child: ChildProcess;
-  readonly stderr: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `node bin/clipstream.js ...args` in the background, with only `env` (plus PATH/HOME/TMPDIR). */
-export function spawnCli(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'clipstream.js'), ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TMPDIR: process.env.TMPDIR ?? '',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (process.env.TEST_WORKER_LOG) process.stderr.write(d);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stderr: () => err, exited };
 }
 
 /** Debian's chromium (CHROMIUM_PATH overrides). */

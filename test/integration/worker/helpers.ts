@@ -1,7 +1,6 @@
 // Shared pieces of the worker's integration tests: short test videos, the committed model pack,
 // a worker configuration on unique topics, reading topics to the end, and a child-process worker.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -14,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Partitioners } from 'kafkajs';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { spawnCli } from '../../helpers/cli.js';
+import type { Child } from '../../helpers/cli.js';
 import { openRuntime } from '../../../src/cli/runtime.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Config } from '../../../src/config.js';
@@ -253,46 +254,26 @@ export async function committedToEnd(group: string, topic: string, brokerList?: 
   }
 }
 
-export interface ChildWorker {
-  readonly child: ChildProcess;
-  readonly stderr: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type ChildWorker = Child;
 
 /** `node bin/clipstream.js worker` with the configuration in its environment. */
 export function spawnWorker(config: Readonly<Config>, env: Record<string, string> = {}): ChildWorker {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'clipstream.js'), 'worker'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TMPDIR: process.env.TMPDIR ?? '',
-      CLIPSTREAM_BROKERS: config.brokers.join(','),
-      CLIPSTREAM_INPUT_TOPIC: config.inputTopic,
-      CLIPSTREAM_OUTPUT_TOPIC: config.outputTopic,
-      CLIPSTREAM_DLQ_TOPIC: config.dlqTopic,
-      CLIPSTREAM_QUERIES_TOPIC: config.queriesTopic,
-      CLIPSTREAM_GROUP: config.group,
-      CLIPSTREAM_MODEL: config.model ?? testModel(),
-      CLIPSTREAM_DEVICE: 'cpu',
-      CLIPSTREAM_THREADS: '1',
-      CLIPSTREAM_TOPIC_PARTITIONS: String(config.topicPartitions),
-      CLIPSTREAM_HTTP_PORT: String(config.httpPort),
-      CLIPSTREAM_LOG_LEVEL: 'info',
-      ...(config.mediaRoot ? { CLIPSTREAM_MEDIA_ROOT: config.mediaRoot } : {}),
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  return spawnCli(['worker'], {
+    CLIPSTREAM_BROKERS: config.brokers.join(','),
+    CLIPSTREAM_INPUT_TOPIC: config.inputTopic,
+    CLIPSTREAM_OUTPUT_TOPIC: config.outputTopic,
+    CLIPSTREAM_DLQ_TOPIC: config.dlqTopic,
+    CLIPSTREAM_QUERIES_TOPIC: config.queriesTopic,
+    CLIPSTREAM_GROUP: config.group,
+    CLIPSTREAM_MODEL: config.model ?? testModel(),
+    CLIPSTREAM_DEVICE: 'cpu',
+    CLIPSTREAM_THREADS: '1',
+    CLIPSTREAM_TOPIC_PARTITIONS: String(config.topicPartitions),
+    CLIPSTREAM_HTTP_PORT: String(config.httpPort),
+    CLIPSTREAM_LOG_LEVEL: 'info',
+    ...(config.mediaRoot ? { CLIPSTREAM_MEDIA_ROOT: config.mediaRoot } : {}),
+    ...env,
   });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (process.env.TEST_WORKER_LOG) process.stderr.write(d);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stderr: () => err, exited };
 }
 
 /** Structured log lines of a child worker. */
