@@ -76,7 +76,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   let health: HealthServer | undefined;
   let embedder: Embedder | undefined;
   let worker: Worker | undefined;
-  let streams: { close(): Promise<void> } | undefined;
+  let streams: { start(): Promise<void>; close(): Promise<void> } | undefined;
   let startError: unknown;
   try {
     telemetry = await setupTelemetry({ serviceName: 'clipstream-worker', version, log });
@@ -115,7 +115,15 @@ export async function workerCommand(argv: string[]): Promise<number> {
       await Promise.race([starting, stopped]);
       if (stopReason === undefined) await starting;
       else starting.catch(() => undefined);
-      if (stopReason === undefined) streams = await startStreams(config, embedder, log);
+      if (stopReason === undefined) {
+        const manager = await streamManager(config, embedder, log);
+        streams = manager;
+        // Like the worker: a stop while the stream manager starts (a broker gone) ends the wait.
+        const startingStreams = manager.start();
+        await Promise.race([startingStreams, stopped]);
+        if (stopReason === undefined) await startingStreams;
+        else startingStreams.catch(() => undefined);
+      }
       await stopped;
     }
   } catch (err) {
@@ -151,11 +159,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
 }
 
 /** The live streams of this worker's partitions of the streams topic (src/live/streams.ts). */
-async function startStreams(
+async function streamManager(
   config: ReturnType<typeof loadConfig>,
   embedder: Embedder,
   log: ReturnType<typeof createLogger>,
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ start(): Promise<void>; close(): Promise<void> }> {
   const [{ StreamManager }, { createKafka }, { sourcePolicyFor }, { matchOptionsOf }] = await Promise.all([
     import('../live/streams.js'),
     import('../ingest/index.js'),
@@ -170,6 +178,5 @@ async function startStreams(
     match: matchOptionsOf(config),
     log: log.child({ component: 'streams' }),
   });
-  await manager.start();
   return manager;
 }

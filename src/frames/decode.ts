@@ -126,15 +126,18 @@ async function decodeChoice(
   }
   const input = { sampling, fps: info.fps, codec: info.codec, durationSec: info.durationSec };
   // The keyframe probe reads packet flags only; a failure just leaves keyframe modes out.
-  const keyframes = wantsKeyframeProbe(input)
-    ? await probeKeyframes(src, info, {
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.limits ? { limits: opts.limits } : {}),
-      }).catch((err: unknown) => {
-        if (opts.signal?.aborted) throw err;
-        return undefined;
-      })
-    : undefined;
+  // A source of unknown length (a live stream) is never read ahead for its keyframes: that
+  // would hold the decode back (and open a second connection) for the probe's whole window.
+  const keyframes =
+    wantsKeyframeProbe(input) && info.durationSec > 0
+      ? await probeKeyframes(src, info, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.limits ? { limits: opts.limits } : {}),
+        }).catch((err: unknown) => {
+          if (opts.signal?.aborted) throw err;
+          return undefined;
+        })
+      : undefined;
   return chooseDecode({ ...input, keyframes });
 }
 

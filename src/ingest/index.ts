@@ -9,3 +9,4 @@ export { ensureTopics } from './topics.js';
 export { QueryRecordSchema } from './standing.js';
 export { createKafka, retryKafka } from './client.js';
 export { Publisher } from './publisher.js';
+export { withTimeout } from './retry.js';

@@ -17,7 +17,7 @@ import type { Embedder } from '../embed/index.js';
 import type { ClipstreamError } from '../errors.js';
 import { formatError, toClipstreamError } from '../errors.js';
 import type { PolicyProxy, SourcePolicy } from '../frames/index.js';
-import { Publisher, buildDlqMessage, ensureTopics } from '../ingest/index.js';
+import { Publisher, buildDlqMessage, ensureTopics, withTimeout } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import { calibrationFor } from '../pipeline/index.js';
 import type { MatchOptions } from '../match/index.js';
@@ -26,6 +26,9 @@ import { parseStreamSpec } from './messages.js';
 import type { StreamSpec } from './messages.js';
 import { createStreamMetrics } from './metrics.js';
 import { runStream } from './runner.js';
+
+/** Longest a Kafka client of the stream manager may take to disconnect at shutdown, in ms. */
+const DISCONNECT_MS = 2500;
 
 type Settings = Pick<
   Config,
@@ -283,7 +286,8 @@ export class StreamManager {
           this.o.log.warn('stream manager shutdown step failed', { error: formatError(err) });
         }
       };
-      await step(() => this.consumer.disconnect());
+      // Bounded like the worker's own disconnects: a broker that is gone cannot be left politely.
+      await step(() => withTimeout(this.consumer.disconnect(), DISCONNECT_MS, 'streams consumer disconnect'));
       const all = [...this.entries.values()];
       // The streams move to the next owner of their partitions: no final document here.
       for (const e of all) {
@@ -292,7 +296,7 @@ export class StreamManager {
       }
       await step(() => Promise.all(all.map((e) => e.done)));
       this.entries.clear();
-      await step(() => this.publisher.close());
+      await step(() => withTimeout(this.publisher.close(), DISCONNECT_MS, 'streams producer disconnect'));
     })();
     return this.closing;
   }

@@ -43,21 +43,26 @@ after(async () => {
 });
 
 describe('worker: the network policy proxy', { timeout: 300_000 }, () => {
-  it('dead-letters redirects, HLS segments and keys on a private address; serves the allowed MP4', async () => {
+  // HLS playlists in video events are live sources by contract (design.md 3.6): they are
+  // dead-lettered before any fetch; the proxy's HLS refusals are tested through `clipstream run`
+  // (test/integration/cli/network-policy.test.ts) and the live HLS reader (test/integration/live).
+  it('dead-letters a redirect to a private address and HLS playlists (live sources); serves the allowed MP4', async () => {
     const n = names('policy');
     used.push(n);
     const config = testConfig(n, { topicPartitions: 1, allowedNetworks: '127.0.0.2/32' });
     const worker = await startWorker(config, 'policy');
     workers.push(worker);
 
-    const refused = ['redirect.mp4', 'hls-private-segments.m3u8', 'hls-private-key.m3u8'];
+    const refused = ['redirect.mp4'];
+    const live = ['hls-private-segments.m3u8', 'hls-private-key.m3u8'];
     await produce(config.inputTopic, [
       ...refused.map((p, i) => videoEvent(`bad-${i}`, `${servers.allowed}/${p}`)),
+      ...live.map((p, i) => videoEvent(`live-${i}`, `${servers.allowed}/${p}`)),
       videoEvent('good', `${servers.allowed}/clip.mp4`),
     ]);
 
     const results = await readUntil(config.outputTopic, (rs) => rs.length >= 1);
-    const dlq = await readUntil(config.dlqTopic, (rs) => rs.length >= refused.length);
+    const dlq = await readUntil(config.dlqTopic, (rs) => rs.length >= refused.length + live.length);
     await waitFor(() => committedToEnd(config.group, config.inputTopic), 30_000, 'offsets committed');
 
     assert.deepEqual(
@@ -66,7 +71,7 @@ describe('worker: the network policy proxy', { timeout: 300_000 }, () => {
     );
     const doc = json<ResultDocument>(results[0]!);
     assert.equal(doc.sampling.frames, 2);
-    assert.equal(dlq.length, refused.length, 'one DLQ record per refused video');
+    assert.equal(dlq.length, refused.length + live.length, 'one DLQ record per refused video');
     for (let i = 0; i < refused.length; i++) {
       const r = dlq.find((d) => d.key === `bad-${i}`);
       assert.ok(r, `a DLQ record for ${refused[i]}`);
@@ -77,8 +82,13 @@ describe('worker: the network policy proxy', { timeout: 300_000 }, () => {
         /connection to 127\.0\.0\.1:\d+ refused: address 127\.0\.0\.1 refused \(loopback/,
       );
     }
+    for (let i = 0; i < live.length; i++) {
+      const r = dlq.find((d) => d.key === `live-${i}`);
+      assert.ok(r, `a DLQ record for ${live[i]}`);
+      assert.equal(json<DlqRecord>(r).error.code, 'CLIPSTREAM_LIVE_SOURCE', live[i]);
+    }
     assert.deepEqual(servers.privateHits, [], 'the private server saw no connection at all');
-    assert.ok(servers.allowedHits.includes('GET http /hls-private-key.m3u8'));
-    assert.ok(servers.allowedHits.includes('GET http /hls-private-segments.m3u8'));
+    assert.ok(servers.allowedHits.includes('GET http /redirect.mp4'));
+    assert.ok(!servers.allowedHits.some((h) => h.includes('.m3u8')), 'no playlist was fetched');
   });
 });
