@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { ClipstreamError, formatError } from '../errors.js';
 import type { Embedder } from '../embed/index.js';
-import { Worker, ingestOptionsOf } from '../ingest/index.js';
+import { Worker, ingestOptionsOf, retryKafka } from '../ingest/index.js';
 import { createLogger } from '../log.js';
 import { contextFromConfig } from '../pipeline/index.js';
 import { createInstruments, setupTelemetry, startHealthServer } from '../telemetry/index.js';
@@ -119,7 +119,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
         const manager = await streamManager(config, embedder, log);
         streams = manager;
         // Like the worker: a stop while the stream manager starts (a broker gone) ends the wait.
-        const startingStreams = manager.start();
+        // A broker that drops out while it starts: retried for about 10 s, as the worker's start is.
+        const startingStreams = retryKafka(() => manager.start(), 20, 500, () => stopReason !== undefined);
         await Promise.race([startingStreams, stopped]);
         if (stopReason === undefined) await startingStreams;
         else startingStreams.catch(() => undefined);

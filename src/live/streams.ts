@@ -109,6 +109,9 @@ export class StreamManager {
     };
   }
 
+  private unlistenJoin: (() => void) | undefined;
+
+  /** Joins the streams group and starts reading; safe to call again after it failed. */
   async start(): Promise<void> {
     const s = this.o.settings;
     const admin = this.o.kafka.admin();
@@ -128,7 +131,8 @@ export class StreamManager {
     }
     await this.publisher.connect();
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    // start() may be called again after a failed try (the caller retries): one listener only.
+    this.unlistenJoin ??= this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const parts = new Set(e.payload.memberAssignment[s.streamsTopic] ?? []);
       this.assigned = parts;
       for (const entry of [...this.entries.values()]) {
