@@ -120,7 +120,12 @@ export async function workerCommand(argv: string[]): Promise<number> {
         streams = manager;
         // Like the worker: a stop while the stream manager starts (a broker gone) ends the wait.
         // A broker that drops out while it starts: retried for about 10 s, as the worker's start is.
-        const startingStreams = retryKafka(() => manager.start(), 20, 500, () => stopReason !== undefined);
+        const startingStreams = retryKafka(
+          () => manager.start(),
+          20,
+          500,
+          () => stopReason !== undefined,
+        );
         await Promise.race([startingStreams, stopped]);
         if (stopReason === undefined) await startingStreams;
         else startingStreams.catch(() => undefined);
