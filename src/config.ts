@@ -37,6 +37,7 @@ const matchOverride = <T extends z.ZodType>(s: z.ZodDefault<T>) => num(s.unwrap(
 const ingest = IngestOptionsSchema.shape;
 const embed = EmbedOptionsSchema.shape;
 const match = MatchOptionsSchema.shape;
+const live = liveConfigShape;
 
 export const ConfigSchema = z.object({
   brokers: z.preprocess(toList, ingest.brokers),
@@ -92,7 +93,14 @@ export const ConfigSchema = z.object({
   saslUsername: ingest.saslUsername,
   saslPassword: ingest.saslPassword,
   // Live streams (src/live/options.ts, docs/live.md)
-  ...liveConfigShape,
+  streamsTopic: live.streamsTopic,
+  alertsTopic: live.alertsTopic,
+  maxStreams: num(live.maxStreams),
+  streamsSessionTimeoutMs: num(live.streamsSessionTimeoutMs),
+  alertCooldownSec: num(live.alertCooldownSec),
+  streamStallSec: num(live.streamStallSec),
+  streamReconnects: num(live.streamReconnects),
+  windowSec: num(live.windowSec),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

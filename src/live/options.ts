@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { ClipstreamError } from '../errors.js';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+// Plain numbers, as in the other stages' options: src/config.ts reads them from strings.
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.number().min(min).max(max);
 
 /** Process settings of the live stage; src/config.ts spreads this shape into its schema. */
 export const liveConfigShape = {
