@@ -101,6 +101,7 @@ export const ConfigSchema = z.object({
   streamStallSec: num(live.streamStallSec),
   streamReconnects: num(live.streamReconnects),
   windowSec: num(live.windowSec),
+  allowRtspUdp: flag(live.allowRtspUdp),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { ClipstreamError, formatError } from '../errors.js';
 import { MAX_SAMPLING_FPS, samplingSchema } from '../frames/index.js';
-import type { Sampling } from '../frames/index.js';
+import type { RtspTransport, Sampling } from '../frames/index.js';
 import type { Logger } from '../log.js';
 
 /** The bundled model pack, shipped with the package. */
@@ -39,6 +39,17 @@ export function positiveNumber(value: string | undefined, flag: string): number 
   if (!Number.isFinite(n) || n <= 0)
     throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', `${flag} must be a positive number, got '${value}'`);
   return n;
+}
+
+/** `--rtsp-transport tcp|udp`; undefined when not given. */
+export function rtspTransportFlag(value: string | undefined): RtspTransport | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'tcp' && value !== 'udp')
+    throw new ClipstreamError(
+      'CLIPSTREAM_BAD_ARGUMENT',
+      `--rtsp-transport must be tcp or udp, got '${value}'`,
+    );
+  return value;
 }
 
 const STRATEGIES: readonly string[] = samplingSchema.options.map((o) => o.shape.strategy.value);

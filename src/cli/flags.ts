@@ -43,6 +43,7 @@ export const RUN = {
     format: { type: 'string', arg: 'json|vtt|table' },
     out: { type: 'string', arg: 'FILE' },
     'window-sec': { type: 'string', arg: 'N' },
+    'rtsp-transport': { type: 'string', arg: 'tcp|udp' },
     help,
   },
   summary:
@@ -219,13 +220,15 @@ export const STREAM = {
     caption: { type: 'string', multiple: true, arg: 'TEXT' },
     fps: { type: 'string', arg: 'N' },
     'window-sec': { type: 'string', arg: 'N' },
+    'rtsp-transport': { type: 'string', arg: 'tcp|udp' },
     brokers: { type: 'string', arg: '...' },
     topic: { type: 'string', arg: 'T' },
     help,
   },
   summary:
     'Starts (start <live-uri> --id ID), stops (stop ID: a tombstone) or lists (list) the streams of\n' +
-    'the compacted streams topic (docs/live.md); --query, --caption, --fps and --window-sec go with start.',
+    'the compacted streams topic (docs/live.md); --query, --caption, --fps, --window-sec and\n' +
+    '--rtsp-transport (udp needs CLIPSTREAM_RTSP_UDP=true in the worker) go with start.',
 } as const satisfies CommandSpec;
 
 /** In the order `clipstream --help` lists them. */

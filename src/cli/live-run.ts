@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { loadConfig, matchOptionsOf } from '../config.js';
 import { ClipstreamError, formatError } from '../errors.js';
 import { PolicyProxy, checkUri, sourcePolicyFor } from '../frames/index.js';
-import type { Sampling } from '../frames/index.js';
+import type { RtspTransport, Sampling } from '../frames/index.js';
 import { runStream } from '../live/index.js';
 import { createLogger } from '../log.js';
 import { calibrationFor } from '../pipeline/index.js';
@@ -20,6 +20,7 @@ export interface LiveRunArgs {
   readonly sampling: Sampling;
   readonly model: string | undefined;
   readonly windowSec: number | undefined;
+  readonly rtspTransport: RtspTransport | undefined;
 }
 
 export async function runLive(a: LiveRunArgs): Promise<number> {
@@ -53,6 +54,7 @@ export async function runLive(a: LiveRunArgs): Promise<number> {
         captions: a.captions,
         sampling: a.sampling,
         window: { windowSec: a.windowSec ?? config.windowSec, alertCooldownSec: config.alertCooldownSec },
+        ...(a.rtspTransport ? { rtspTransport: a.rtspTransport } : {}),
       },
       {
         embedder,

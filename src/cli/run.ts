@@ -6,7 +6,7 @@ import { DEFAULT_SAMPLING, PolicyProxy, checkUri, parseSampling, sourcePolicyFor
 import { isLiveUri } from '../live/source.js';
 import { createLogger } from '../log.js';
 import { contextFromConfig, processVideo } from '../pipeline/index.js';
-import { parse, positiveNumber, readLines, samplingFlags } from './common.js';
+import { parse, positiveNumber, readLines, rtspTransportFlag, samplingFlags } from './common.js';
 import { toTable, toWebVtt } from './format.js';
 import { openRuntime } from './runtime.js';
 import { RUN, usage } from './flags.js';
@@ -39,6 +39,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const queryTexts = [...(values.query ?? [])];
   if (values['queries-file']) queryTexts.push(...(await readLines(values['queries-file'], 'queries file')));
   const captions = values['captions-file'] ? await readLines(values['captions-file'], 'captions file') : [];
+  if (values['rtsp-transport'] !== undefined && !/^rtsp:/i.test(uri))
+    throw new ClipstreamError('CLIPSTREAM_BAD_ARGUMENT', '--rtsp-transport applies to rtsp:// sources only');
   if (isLiveUri(uri)) {
     if (format !== 'json' || values.out)
       throw new ClipstreamError(
@@ -46,8 +48,17 @@ export async function runCommand(argv: string[]): Promise<number> {
         'a live source prints NDJSON: --format and --out do not apply',
       );
     const windowSec = positiveNumber(values['window-sec'], '--window-sec');
+    const rtspTransport = rtspTransportFlag(values['rtsp-transport']);
     const { runLive } = await import('./live-run.js');
-    return runLive({ uri, queries: queryTexts, captions, sampling, model: values.model, windowSec });
+    return runLive({
+      uri,
+      queries: queryTexts,
+      captions,
+      sampling,
+      model: values.model,
+      windowSec,
+      rtspTransport,
+    });
   }
   const config = loadConfig({ model: values.model, logLevel: 'warn', logFormat: 'text' });
   const log = createLogger({ level: config.logLevel, format: 'text' });

@@ -8,7 +8,7 @@ import { Publisher, createKafka, ensureTopics } from '../ingest/index.js';
 import { STREAM_SCHEMA, StreamSpecSchema, isLiveUri, parseStreamSpec } from '../live/index.js';
 import type { StreamSpec } from '../live/index.js';
 import { silentLogger } from '../log.js';
-import { parse, positiveNumber } from './common.js';
+import { parse, positiveNumber, rtspTransportFlag } from './common.js';
 import { STREAM, usage } from './flags.js';
 
 const OPTIONS = STREAM.flags;
@@ -50,6 +50,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         );
       const fps = positiveNumber(values.fps, '--fps');
       const windowSec = positiveNumber(values['window-sec'], '--window-sec');
+      const rtspTransport = rtspTransportFlag(values['rtsp-transport']);
       const spec = {
         schema: STREAM_SCHEMA,
         uri: arg,
@@ -57,6 +58,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         ...(values.caption ? { captions: values.caption } : {}),
         ...(fps !== undefined ? { sampling: { strategy: 'fps' as const, fps } } : {}),
         ...(windowSec !== undefined ? { windowSec } : {}),
+        ...(rtspTransport !== undefined ? { rtspTransport } : {}),
       };
       const r = StreamSpecSchema.safeParse(spec);
       if (!r.success)

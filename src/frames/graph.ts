@@ -61,6 +61,9 @@ const INPUT_PATTERN: Record<ResolvedSource['kind'], RegExp> = {
   rtsp: /^rtsps?:\/\//,
 };
 
+/** How long ffprobe and ffmpeg analyse a real-time (rtsp) source before reading frames, in µs. */
+export const LIVE_ANALYZE_US = 500_000;
+
 /** Options placed before `-i` for both ffprobe and ffmpeg. */
 export function sourceInputOptions(
   src: ResolvedSource,
@@ -84,8 +87,16 @@ export function sourceInputOptions(
       opts.push('-http_proxy', src.proxy);
     }
   }
-  if (src.kind === 'rtsp')
-    opts.push('-rtsp_transport', 'tcp', '-timeout', String(limits.networkTimeoutMs * 1000));
+  if (src.kind === 'rtsp') {
+    const transport = src.rtspTransport ?? 'tcp';
+    opts.push('-rtsp_transport', transport, '-timeout', String(limits.networkTimeoutMs * 1000));
+    // Over UDP, take packets from the server's address only.
+    if (transport === 'udp') opts.push('-rtsp_flags', 'filter_src');
+    // A camera plays in real time: ffprobe and ffmpeg each wait out their analysis window
+    // (5 s by default) before the first frame. Half a second holds several frames and the
+    // parameter sets, which is all an H.264/HEVC stream needs (docs/live.md).
+    opts.push('-analyzeduration', String(LIVE_ANALYZE_US));
+  }
   return opts;
 }
 

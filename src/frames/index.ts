@@ -21,6 +21,7 @@ export type {
   LookupAddress,
   PolicySettings,
   ResolvedSource,
+  RtspTransport,
   SourcePolicy,
 } from './source.js';
 export type { Frame, ProbeInfo } from './types.js';

@@ -49,7 +49,16 @@ export interface SourcePolicy {
   allowedNetworks?: readonly string[];
   /** Resolves a host name to all its addresses. @defaultValue `dns.promises.lookup(host, { all: true })` */
   lookup?: Lookup;
+  /**
+   * Let RTSP sources carry RTP over UDP when a stream asks for it (`CLIPSTREAM_RTSP_UDP`). Off
+   * by default: over UDP the RTSP server names the address ffmpeg sends RTP/RTCP packets to (the
+   * `source=` of its SETUP reply), which this policy cannot check. @defaultValue false
+   */
+  allowRtspUdp?: boolean;
 }
+
+/** How RTP travels for an rtsp(s) source: interleaved in the RTSP connection, or over UDP. */
+export type RtspTransport = 'tcp' | 'udp';
 
 export interface ResolvedSource {
   /** The URI as given. */
@@ -61,6 +70,8 @@ export interface ResolvedSource {
   sizeBytes?: number;
   /** http(s): the policy proxy ffmpeg must send every request through (`-http_proxy`). */
   proxy?: string;
+  /** rtsp(s): the RTP transport. @defaultValue 'tcp' */
+  rtspTransport?: RtspTransport;
 }
 
 /** Settings a role's policy is made from (the process configuration). */
@@ -68,6 +79,7 @@ export interface PolicySettings {
   mediaRoot?: string | undefined;
   allowPrivateNetworks: boolean;
   allowedNetworks?: readonly string[] | undefined;
+  allowRtspUdp?: boolean | undefined;
 }
 
 /**
@@ -82,6 +94,7 @@ export function sourcePolicyFor(role: 'cli' | 'worker', s: PolicySettings): Sour
     ...(s.mediaRoot ? { mediaRoot: s.mediaRoot } : {}),
     allowPrivateNetworks: s.allowPrivateNetworks,
     allowedNetworks: Object.freeze([...(s.allowedNetworks ?? [])]),
+    allowRtspUdp: s.allowRtspUdp === true,
   });
 }
 
@@ -298,9 +311,21 @@ async function resolveHttp(uri: string, policy: SourcePolicy): Promise<ResolvedS
  * RTSP carries the request URL instead of a Host header, so the server sees the address it was
  * reached at; rtsps does not verify certificates in ffmpeg 5.1 (tls_verify=0), so no name is lost.
  */
-export async function resolveRtsp(uri: string, policy: SourcePolicy): Promise<ResolvedSource> {
+export async function resolveRtsp(
+  uri: string,
+  policy: SourcePolicy,
+  transport: RtspTransport = 'tcp',
+): Promise<ResolvedSource> {
   if (checkUri(uri, policy) !== 'rtsp') throw badUri(`not an rtsp:// or rtsps:// URL: ${uri.slice(0, 200)}`);
+  if (transport === 'udp' && policy.allowRtspUdp !== true) {
+    throw new ClipstreamError(
+      'CLIPSTREAM_URI_REFUSED',
+      'RTSP over UDP is off (CLIPSTREAM_RTSP_UDP=true turns it on): over UDP the server chooses where packets go',
+    );
+  }
   const url = parseUrl(uri);
+  if (transport === 'udp' && url.protocol === 'rtsps:')
+    throw badUri('rtsps carries RTP inside its TLS connection only: use rtspTransport tcp');
   const [first] = await resolveHost(url.hostname, policy);
   const literal = first!.kind() === 'ipv6' ? `[${addressText(first!)}]` : addressText(first!);
   const auth = url.username !== '' ? `${url.username}${url.password !== '' ? `:${url.password}` : ''}@` : '';
@@ -309,5 +334,6 @@ export async function resolveRtsp(uri: string, policy: SourcePolicy): Promise<Re
     uri,
     input: `${url.protocol}//${auth}${literal}${port}${url.pathname}${url.search}`,
     kind: 'rtsp',
+    ...(transport === 'udp' ? { rtspTransport: 'udp' as const } : {}),
   };
 }

@@ -13,18 +13,25 @@ export const ALERT_SCHEMA = 'clipstream.alert.v1';
 const text = z.string().min(1).max(1000);
 
 /** A stream spec: what the owner of its partition runs. */
-export const StreamSpecSchema = z.looseObject({
-  schema: z.literal(STREAM_SCHEMA),
-  uri: z.string().min(1).max(8192),
-  queries: z
-    .array(z.object({ id: z.string().min(1).max(256), text }))
-    .max(256)
-    .optional(),
-  captions: z.array(text).max(1024).optional(),
-  sampling: samplingSchema.optional(),
-  /** Window length in seconds; default CLIPSTREAM_WINDOW_SEC. */
-  windowSec: z.number().min(1).max(3600).optional(),
-});
+export const StreamSpecSchema = z
+  .looseObject({
+    schema: z.literal(STREAM_SCHEMA),
+    uri: z.string().min(1).max(8192),
+    queries: z
+      .array(z.object({ id: z.string().min(1).max(256), text }))
+      .max(256)
+      .optional(),
+    captions: z.array(text).max(1024).optional(),
+    sampling: samplingSchema.optional(),
+    /** Window length in seconds; default CLIPSTREAM_WINDOW_SEC. */
+    windowSec: z.number().min(1).max(3600).optional(),
+    /** rtsp:// only: RTP interleaved in the RTSP connection (tcp, the default) or over UDP (CLIPSTREAM_RTSP_UDP must allow it). */
+    rtspTransport: z.enum(['tcp', 'udp']).optional(),
+  })
+  .refine((s) => s.rtspTransport === undefined || /^rtsp:/i.test(s.uri), {
+    message: 'rtspTransport applies to rtsp:// sources only',
+    path: ['rtspTransport'],
+  });
 export type StreamSpec = z.output<typeof StreamSpecSchema>;
 
 /** An alert: a moment of a query opened, sent when it opens. Exactly one of streamId / videoId. */

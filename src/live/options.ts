@@ -27,6 +27,11 @@ export const liveConfigShape = {
   streamReconnects: int(0, 1000).default(5),
   /** Window length of a stream without its own `windowSec`, in seconds. Default 10. */
   windowSec: num(1, 3600).default(10),
+  /**
+   * Let streams ask for RTP over UDP (`rtspTransport: "udp"`). Off by default: over UDP the RTSP
+   * server names the address packets go to, which the network policy cannot check. Default false.
+   */
+  allowRtspUdp: z.boolean().default(false),
 } as const;
 
 /** Environment variable of each live setting. */
@@ -39,6 +44,7 @@ export const LIVE_ENV_NAMES: Record<keyof typeof liveConfigShape, string> = {
   streamStallSec: 'CLIPSTREAM_STREAM_STALL_SEC',
   streamReconnects: 'CLIPSTREAM_STREAM_RECONNECTS',
   windowSec: 'CLIPSTREAM_WINDOW_SEC',
+  allowRtspUdp: 'CLIPSTREAM_RTSP_UDP',
 };
 
 /** How one live source is read and reconnected. */

@@ -6,7 +6,7 @@
  */
 import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
-import type { PolicyProxy, Sampling, SourcePolicy } from '../frames/index.js';
+import type { PolicyProxy, RtspTransport, Sampling, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
 import type { Calibration, MatchOptions } from '../match/index.js';
 import { ALERT_SCHEMA } from './messages.js';
@@ -25,6 +25,8 @@ export interface StreamRequest {
   readonly captions: readonly string[];
   readonly sampling: Sampling;
   readonly window?: WindowOptions;
+  /** rtsp:// sources: how RTP travels. @defaultValue 'tcp' */
+  readonly rtspTransport?: RtspTransport;
 }
 
 export interface StreamContext {
@@ -118,6 +120,7 @@ export async function runStream(
     streamId: req.streamId,
     ...(ctx.proxy ? { proxy: ctx.proxy } : {}),
     ...(ctx.source ? { options: ctx.source } : {}),
+    ...(req.rtspTransport ? { rtspTransport: req.rtspTransport } : {}),
     onConnect: (info) => {
       tracker.source = { width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000 };
     },

@@ -27,6 +27,7 @@ import type {
   PolicyProxy,
   ProbeInfo,
   ResizeMode,
+  RtspTransport,
   Sampling,
   SourcePolicy,
 } from '../frames/index.js';
@@ -58,6 +59,8 @@ export interface LiveSourceSettings {
   readonly streamId: string;
   readonly proxy?: PolicyProxy;
   readonly options?: LiveSourceOptions;
+  /** rtsp:// only: how RTP travels. @defaultValue 'tcp' */
+  readonly rtspTransport?: RtspTransport;
   /** Called when a connection drops or fails, with the delay before the next attempt. */
   readonly onDrop?: (err: ClipstreamError, failuresInRow: number, delayMs: number) => void;
   /** Called after each probe (the source's size and frame rate for the window documents). */
@@ -250,7 +253,7 @@ class Connection {
     const s = this.s;
     let source;
     if (checkUri(s.uri, s.policy) === 'rtsp') {
-      source = await resolveRtsp(s.uri, s.policy);
+      source = await resolveRtsp(s.uri, s.policy, s.rtspTransport);
     } else {
       this.opened = await openSource(s.uri, s.policy, {
         videoId: s.streamId,

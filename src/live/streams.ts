@@ -91,6 +91,10 @@ export class StreamManager {
       groupId: `${s.group}.streams`,
       sessionTimeout: s.streamsSessionTimeoutMs,
       heartbeatInterval: Math.max(1000, Math.floor(s.streamsSessionTimeoutMs / 10)),
+      // kafkajs heartbeats between fetches, and a fetch on this quiet topic waits its whole
+      // maxWaitTime (default 5 s) for data: a short wait is what lets a surviving worker hear
+      // of a rebalance within about a second of the dead one's session timeout.
+      maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
     });
     this.publisher = new Publisher(o.kafka);
@@ -211,6 +215,7 @@ export class StreamManager {
         captions: spec.captions ?? [],
         sampling: spec.sampling ?? { strategy: 'fps', fps: 1 },
         window: { windowSec: spec.windowSec ?? s.windowSec, alertCooldownSec: s.alertCooldownSec },
+        ...(spec.rtspTransport ? { rtspTransport: spec.rtspTransport } : {}),
       },
       {
         embedder: this.o.embedder,

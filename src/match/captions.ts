@@ -36,7 +36,13 @@ export function viterbiCaptions(scores: Float32Array, count: number, K: number, 
   return path;
 }
 
-/** Turns a per-frame caption choice into spans that tile the timeline without overlap. */
+/**
+ * Turns a per-frame caption choice into spans that tile the timeline without overlap. The first
+ * span starts at the first frame and the last ends where the last frame does; a change of
+ * caption between frames `b - 1` and `b` is placed halfway between their times: the cut it
+ * stands for happened somewhere in between, and the midpoint halves the expected error of
+ * putting it at either frame (at 2 frames/s, 0.125 s instead of 0.25 s on average).
+ */
 export function captionSpans(
   path: Int32Array,
   texts: readonly string[],
@@ -54,12 +60,17 @@ export function captionSpans(
     let sum = 0;
     while (b < T && path[b] === k) sum += probs[b++ * K + k] as number;
     spans.push({
-      startSec: times[a] as number,
-      endSec: ends[b - 1] as number,
+      startSec: a === 0 ? (times[0] as number) : midpoint(times, a),
+      endSec: b === T ? (ends[T - 1] as number) : midpoint(times, b),
       text: texts[k] as string,
       score: sum / (b - a),
     });
     a = b;
   }
   return spans;
+}
+
+/** Halfway between frame `b - 1` and frame `b`. */
+function midpoint(times: Float64Array, b: number): number {
+  return ((times[b - 1] as number) + (times[b] as number)) / 2;
 }

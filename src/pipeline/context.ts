@@ -16,6 +16,7 @@ export type ContextSettings = Pick<
   | 'maxFramesInFlight'
   | 'maxFrameBytesInFlight'
 > &
+  Partial<Pick<Config, 'allowRtspUdp'>> &
   MatchOverrides;
 
 /**

@@ -30,6 +30,8 @@ export interface RtspServer {
   readonly url: string;
   /** Wall clock (ms) of every "play" the server printed: a client's media set up. */
   readonly plays: number[];
+  /** The Transport header of every SETUP (`RTP/AVP/TCP;...` interleaved, `RTP/AVP/UDP;...` over UDP). */
+  readonly transports: string[];
   readonly child: ChildProcess;
   /** SIGKILL, and wait until it is gone. */
   kill(): Promise<void>;
@@ -42,6 +44,7 @@ export function startRtspServer(file: string, port: number): Promise<RtspServer>
     let out = '';
     let err = '';
     const plays: number[] = [];
+    const transports: string[] = [];
     let started = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const timer = setTimeout(() => {
@@ -52,6 +55,7 @@ export function startRtspServer(file: string, port: number): Promise<RtspServer>
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       for (const p of d.matchAll(/play (\d+)/g)) plays.push(Number(p[1]));
+      for (const t of d.matchAll(/transport (\S+)/g)) transports.push(t[1]!);
       const m = /ready (\S+)/.exec(out);
       if (m && !started) {
         started = true;
@@ -59,6 +63,7 @@ export function startRtspServer(file: string, port: number): Promise<RtspServer>
         resolve({
           url: m[1]!,
           plays,
+          transports,
           child,
           kill: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -142,6 +142,32 @@ describe('clipstream run <live-uri>', () => {
     assert.match(run.stderr, /CLIPSTREAM_STREAM_LOST/);
   });
 
+  it('RTSP over UDP: refused unless CLIPSTREAM_RTSP_UDP allows it; with it, RTP comes over UDP', async () => {
+    rtsp = await startRtspServer(video, port);
+    const refused = new NdjsonRun<WindowDocument>([...args(rtsp.url), '--rtsp-transport', 'udp'], LOOPBACK);
+    assert.equal(await refused.exit, 1);
+    assert.equal(refused.lines.length, 0, 'no window document');
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /CLIPSTREAM_URI_REFUSED.*UDP/);
+    assert.deepEqual(rtsp.transports, [], 'refused before any connection');
+    const run = new NdjsonRun<WindowDocument>([...args(rtsp.url), '--rtsp-transport', 'udp'], {
+      ...LOOPBACK,
+      CLIPSTREAM_RTSP_UDP: 'true',
+    });
+    await run.until(
+      () => run.lines.filter((l) => l.doc.sampling.frames > 0).length >= 2,
+      60_000,
+      'two windows with frames',
+    );
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.stderr);
+    checkTimeline(run.lines.map((l) => l.doc));
+    assert.ok(rtsp.transports.length >= 1, 'the server saw a SETUP');
+    for (const t of rtsp.transports) assert.doesNotMatch(t, /TCP|interleaved/, `UDP asked for: ${t}`);
+    await rtsp.kill();
+    rtsp = undefined;
+  });
+
   it('live HLS through the policy proxy: windows while the playlist grows, one final document after #EXT-X-ENDLIST', async () => {
     const hls = join(dir, 'hls');
     await mkdir(hls);

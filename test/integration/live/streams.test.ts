@@ -181,9 +181,22 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
       (id) =>
         docs.find((d) => d.doc.streamId === id && d.doc.stream.startTime !== before.get(id))!.at - killedAt,
     );
-    console.log(
-      `failover: first window of a moved stream ${failoverMs.join(', ')} ms after SIGKILL (session ${SESSION_MS} ms, window ${WINDOW_SEC} s)`,
+    // The new run's second 0 is the wall clock of its first frame on the other worker.
+    const resumedMs = moved.map(
+      (id) =>
+        Date.parse(
+          docs.find((d) => d.doc.streamId === id && d.doc.stream.startTime !== before.get(id))!.doc.stream
+            .startTime,
+        ) - killedAt,
     );
+    console.log(
+      `failover: frames again ${resumedMs.join(', ')} ms, first window ${failoverMs.join(', ')} ms after SIGKILL (session ${SESSION_MS} ms, window ${WINDOW_SEC} s)`,
+    );
+    for (const ms of resumedMs)
+      assert.ok(
+        ms <= SESSION_MS + WINDOW_SEC * 1000,
+        `a moved stream's frames resumed ${ms} ms after the kill: over the session timeout plus one window`,
+      );
     for (const id of ids) {
       const mine = docs.filter((d) => d.doc.streamId === id);
       for (const run of runs(id)) {

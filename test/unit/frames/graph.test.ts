@@ -8,6 +8,7 @@ import {
   fitFilters,
   letterboxFilters,
   samplingFilters,
+  LIVE_ANALYZE_US,
   sourceInputOptions,
 } from '../../../src/frames/graph.js';
 import { mediaLimitsSchema } from '../../../src/frames/options.js';
@@ -116,6 +117,15 @@ describe('source input options', () => {
     assert.equal(optionValue(o, '-protocol_whitelist'), 'tcp,udp,rtp,tls');
     assert.equal(optionValue(o, '-format_whitelist'), 'rtsp');
     assert.equal(optionValue(o, '-rtsp_transport'), 'tcp');
+    assert.equal(optionValue(o, '-rtsp_flags'), undefined);
+    assert.equal(optionValue(o, '-analyzeduration'), String(LIVE_ANALYZE_US));
+    const udp = sourceInputOptions(
+      { uri: 'rtsp://cam/x', input: 'rtsp://93.184.216.34:8554/x', kind: 'rtsp', rtspTransport: 'udp' },
+      limits,
+    );
+    assert.equal(optionValue(udp, '-rtsp_transport'), 'udp');
+    assert.equal(optionValue(udp, '-rtsp_flags'), 'filter_src');
+    assert.equal(optionValue(sourceInputOptions(fileSrc, limits), '-analyzeduration'), undefined);
   });
 
   it('playlist and reference demuxers are not allowed for files', () => {

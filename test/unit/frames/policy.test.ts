@@ -217,6 +217,21 @@ describe('resolveRtsp: resolve once, check, hand ffmpeg the address literal', ()
     const r = await resolveRtsp('rtsp://inside.example/x', { ...policy, allowedNetworks: ['10.0.0.0/24'] });
     assert.equal(r.input, 'rtsp://10.0.0.7/x');
   });
+  it('RTP over UDP only when the policy allows it, and never for rtsps', async () => {
+    asked = [];
+    await rejectsWith(resolveRtsp('rtsp://cam.example/x', policy, 'udp'), 'CLIPSTREAM_URI_REFUSED', /UDP/);
+    assert.deepEqual(asked, [], 'refused before any lookup');
+    const udp = { ...policy, allowRtspUdp: true };
+    const r = await resolveRtsp('rtsp://cam.example/x', udp, 'udp');
+    assert.equal(r.rtspTransport, 'udp');
+    assert.equal((await resolveRtsp('rtsp://cam.example/x', udp)).rtspTransport, undefined);
+    await rejectsWith(resolveRtsp('rtsps://cam.example/x', udp, 'udp'), 'CLIPSTREAM_BAD_URI', /TLS/);
+    assert.equal(sourcePolicyFor('worker', { allowPrivateNetworks: false }).allowRtspUdp, false);
+    assert.equal(
+      sourcePolicyFor('worker', { allowPrivateNetworks: false, allowRtspUdp: true }).allowRtspUdp,
+      true,
+    );
+  });
   it('refuses other schemes, and resolveSource refuses rtsp (a live source is a stream)', async () => {
     await rejectsWith(resolveRtsp('http://cam.example/x', policy), 'CLIPSTREAM_BAD_URI');
     await rejectsWith(resolveSource('rtsp://cam.example/x', policy), 'CLIPSTREAM_BAD_URI');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MATCH_OPTIONS, matchVideo } from '../../../src/match/index.js';
-import { viterbiCaptions } from '../../../src/match/captions.js';
+import { captionSpans, viterbiCaptions } from '../../../src/match/captions.js';
 import { CAL, text, track } from './fixtures.js';
 
 describe('captions', () => {
@@ -44,6 +44,22 @@ describe('captions', () => {
     for (let i = 1; i < captions.length; i++) assert.equal(captions[i]!.startSec, captions[i - 1]!.endSec);
     assert.ok(Math.abs(captions[1]!.startSec - 4) <= 0.5);
     assert.ok(Math.abs(captions[2]!.startSec - 9) <= 0.5);
+  });
+
+  it('a change of caption sits halfway between the last frame of one and the first of the next', () => {
+    const path = Int32Array.from([0, 0, 1, 1, 1, 0]);
+    const probs = new Float32Array(path.length * 2).fill(0.5);
+    const times = Float64Array.from([0, 0.5, 1.2, 1.5, 2, 2.5]);
+    const ends = Float64Array.from([0.5, 1.2, 1.5, 2, 2.5, 3]);
+    const spans = captionSpans(path, ['a', 'b'], probs, 2, times, ends);
+    assert.deepEqual(
+      spans.map((s) => [s.text, s.startSec, s.endSec]),
+      [
+        ['a', 0, 0.85],
+        ['b', 0.85, 2.25],
+        ['a', 2.25, 3],
+      ],
+    );
   });
 
   it('no captions without a caption bank', () => {
