@@ -116,7 +116,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       if (stopReason === undefined) await starting;
       else starting.catch(() => undefined);
       if (stopReason === undefined) {
-        const manager = await streamManager(config, embedder, log);
+        const manager = await streamManager(config, embedder, worker.standing, log);
         streams = manager;
         // Like the worker: a stop while the stream manager starts (a broker gone) ends the wait.
         // A broker that drops out while it starts: retried for about 10 s, as the worker's start is.
@@ -168,6 +168,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
 async function streamManager(
   config: ReturnType<typeof loadConfig>,
   embedder: Embedder,
+  standing: Worker['standing'],
   log: ReturnType<typeof createLogger>,
 ): Promise<{ start(): Promise<void>; close(): Promise<void> }> {
   const [{ StreamManager }, { createKafka }, { sourcePolicyFor }, { matchOptionsOf }] = await Promise.all([
@@ -183,6 +184,8 @@ async function streamManager(
     policy: sourcePolicyFor('worker', config),
     match: matchOptionsOf(config),
     log: log.child({ component: 'streams' }),
+    // Streams match the standing queries too, as videos do (docs/live.md).
+    standing,
   });
   return manager;
 }

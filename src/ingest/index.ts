@@ -6,7 +6,7 @@ export { VideoEventSchema, buildEvent } from './event.js';
 export { DlqRecordSchema, buildDlqMessage } from './dlq.js';
 export { EmbeddingsChunkSchema } from './embeddings.js';
 export { ensureTopics } from './topics.js';
-export { QueryRecordSchema } from './standing.js';
+export { QueryRecordSchema, StandingQueries, withStanding } from './standing.js';
 export { createKafka, retryKafka } from './client.js';
 export { Publisher } from './publisher.js';
 export { withTimeout } from './retry.js';

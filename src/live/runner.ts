@@ -8,10 +8,12 @@ import type { Embedder } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import type { PolicyProxy, RtspTransport, Sampling, SourcePolicy } from '../frames/index.js';
 import type { Logger } from '../log.js';
-import type { Calibration, MatchOptions } from '../match/index.js';
+import type { Calibration, MatchOptions, QueryInput } from '../match/index.js';
 import { ALERT_SCHEMA } from './messages.js';
 import type { Alert } from './messages.js';
 import type { LiveSourceOptions } from './options.js';
+import { sameQueries } from './queries.js';
+import type { QueryRef } from './queries.js';
 import { LiveSource } from './source.js';
 import type { EndReason } from './source.js';
 import { WindowTracker } from './window.js';
@@ -21,7 +23,8 @@ import type { WindowOptions } from './options.js';
 export interface StreamRequest {
   readonly streamId: string;
   readonly uri: string;
-  readonly queries: readonly { id: string; text: string }[];
+  /** The queries of the first window (and of every window unless `StreamContext.queries`). */
+  readonly queries: readonly QueryRef[];
   readonly captions: readonly string[];
   readonly sampling: Sampling;
   readonly window?: WindowOptions;
@@ -43,6 +46,11 @@ export interface StreamContext {
   readonly onDocument: (doc: WindowDocument) => Promise<void> | void;
   /** Every alert, when its moment opens. */
   readonly onAlert?: (alert: Alert) => Promise<void> | void;
+  /**
+   * The stream's queries now (the worker: its own, then the standing queries), read before
+   * every frame; a change applies from the next window on. Default: `StreamRequest.queries`.
+   */
+  readonly queries?: () => readonly QueryRef[];
   /** Per-stream figures after every frame (metrics). */
   readonly onStats?: (s: StreamStats) => void;
 }
@@ -71,7 +79,8 @@ export async function runStream(
   signal: AbortSignal,
 ): Promise<StreamOutcome> {
   const { embedder } = ctx;
-  const texts = [...req.queries.map((q) => q.text), ...req.captions];
+  let queries = ctx.queries?.() ?? req.queries;
+  const texts = [...queries.map((q) => q.text), ...req.captions];
   const vecs = texts.length > 0 ? await embedder.embedTexts(texts) : [];
   const pack = embedder.pack;
   const pendingAlerts: Promise<void>[] = [];
@@ -79,8 +88,8 @@ export async function runStream(
     streamId: req.streamId,
     uri: req.uri,
     dim: embedder.dim,
-    queries: req.queries.map((q, i) => ({ id: q.id, text: q.text, vectors: vecs[i]! })),
-    captions: req.captions.map((text, i) => ({ text, vectors: vecs[req.queries.length + i]! })),
+    queries: queries.map((q, i) => ({ id: q.id, text: q.text, vectors: vecs[i]! })),
+    captions: req.captions.map((text, i) => ({ text, vectors: vecs[queries.length + i]! })),
     calibration: ctx.calibration,
     match: ctx.match,
     model: {
@@ -125,6 +134,27 @@ export async function runStream(
       tracker.source = { width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000 };
     },
   });
+  // A changed query list is embedded (texts are cached) and handed to the tracker, which
+  // applies it from the next window on. A text that cannot be embedded leaves the list as it
+  // was (logged); the next change tries again.
+  const refreshQueries = async (): Promise<void> => {
+    const next = ctx.queries?.();
+    if (!next || sameQueries(next, queries)) return;
+    queries = next;
+    try {
+      const v = next.length > 0 ? await embedder.embedTexts(next.map((q) => q.text)) : [];
+      tracker.setQueries(next.map((q, i): QueryInput => ({ id: q.id, text: q.text, vectors: v[i]! })));
+      ctx.log.info('stream queries changed: from the next window on', {
+        streamId: req.streamId,
+        queries: next.length,
+      });
+    } catch (err) {
+      ctx.log.warn('stream queries not changed: a text could not be embedded', {
+        streamId: req.streamId,
+        error: String(err),
+      });
+    }
+  };
   let documents = 0;
   let frames = 0;
   let windowLatencyMs: number | undefined;
@@ -170,6 +200,7 @@ export async function runStream(
       chain = chain.then(async () => {
         try {
           const e = await p;
+          await refreshQueries();
           frames += 1;
           const closed = tracker.add(f.timeSec, e);
           if (closed) await emit(closed, f.wallMs);

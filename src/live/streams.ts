@@ -10,6 +10,9 @@
  * - Window documents go to the results topic keyed by streamId; alerts to the alerts topic when
  *   set; a lost source's final document is followed by a DLQ record CLIPSTREAM_STREAM_LOST, and
  *   a spec that is not `clipstream.stream.v1` gets a DLQ record CLIPSTREAM_BAD_STREAM.
+ * - Every stream matches its own queries, then the worker's standing queries, up to the limit
+ *   videos have (`withStanding`, the rule of src/ingest/handler.ts); a standing query added or
+ *   removed while a stream runs applies from its next window on.
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
@@ -17,11 +20,12 @@ import type { Embedder } from '../embed/index.js';
 import type { ClipstreamError } from '../errors.js';
 import { formatError, toClipstreamError } from '../errors.js';
 import type { PolicyProxy, SourcePolicy } from '../frames/index.js';
-import { Publisher, buildDlqMessage, ensureTopics, withTimeout } from '../ingest/index.js';
+import { Publisher, buildDlqMessage, ensureTopics, withStanding, withTimeout } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import { calibrationFor } from '../pipeline/index.js';
 import type { MatchOptions } from '../match/index.js';
 import { canonicalJson } from '../pipeline/index.js';
+import type { QuerySpec } from '../pipeline/index.js';
 import { parseStreamSpec } from './messages.js';
 import type { StreamSpec } from './messages.js';
 import { createStreamMetrics } from './metrics.js';
@@ -57,6 +61,8 @@ export interface StreamManagerOptions {
   readonly proxy?: PolicyProxy;
   readonly match: MatchOptions;
   readonly log: Logger;
+  /** The worker's standing-query table (`Worker.standing`); none: streams run their own queries only. */
+  readonly standing?: { list(): readonly QuerySpec[] };
 }
 
 interface Entry {
@@ -224,6 +230,7 @@ export class StreamManager {
         match: this.o.match,
         calibration: calibrationFor(this.o.embedder.pack.manifest),
         log,
+        ...(this.o.standing ? { queries: withStandingOf(spec.queries ?? [], this.o.standing, log) } : {}),
         source: { stallSec: s.streamStallSec, reconnects: s.streamReconnects },
         onStats: (st) => this.metrics.onStats(st),
         onDocument: async (doc) => {
@@ -309,4 +316,30 @@ export class StreamManager {
     })();
     return this.closing;
   }
+}
+
+/**
+ * The queries of a stream now: its own, then the standing ones, as for a video; recomputed only
+ * when the standing table changed (its `list()` is a new array then). Logs once per change when
+ * standing queries did not fit in the limit.
+ */
+export function withStandingOf(
+  own: readonly QuerySpec[],
+  standing: { list(): readonly QuerySpec[] },
+  log: Pick<Logger, 'warn'>,
+): () => readonly QuerySpec[] {
+  let seen: readonly QuerySpec[] | undefined;
+  let out: readonly QuerySpec[] = own;
+  return () => {
+    const list = standing.list();
+    if (list === seen) return out;
+    seen = list;
+    const r = withStanding(own, list);
+    out = r.queries;
+    if (r.dropped > 0)
+      log.warn('standing queries did not fit in the query limit and were left out of this stream', {
+        dropped: r.dropped,
+      });
+    return out;
+  };
 }

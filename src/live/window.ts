@@ -14,6 +14,9 @@
  *   that was open in the previous document and has ended is listed once more, `open: false`.
  * - Window k covers [k * windowSec, (k + 1) * windowSec) of stream time; it is closed by the
  *   first frame at or after its end, or by the end of the stream (`final: true`).
+ * - Queries: `setQueries` changes the list (standing queries come and go) from the next window
+ *   on; queries that stay keep their tracked moments, momentIds and cooldown; a removed query's
+ *   moments are dropped; a new query finds moments that reach into its first window, no older.
  */
 import { createHash } from 'node:crypto';
 import type { Calibration, CaptionInput, FrameTrack, MatchOptions, QueryInput } from '../match/index.js';
@@ -22,6 +25,7 @@ import { RESULT_SCHEMA, canonicalJson } from '../pipeline/index.js';
 import type { ResultDocument } from '../pipeline/index.js';
 import type { EndReason } from './source.js';
 import { parseWindowOptions } from './options.js';
+import { remapQueries } from './queries.js';
 import type { ResolvedWindowOptions, WindowOptions } from './options.js';
 
 export interface LiveMoment {
@@ -76,7 +80,8 @@ export interface WindowTrackerSettings {
 
 interface Tracked {
   readonly momentId: string;
-  readonly query: number;
+  /** Index of its query in the current list. */
+  query: number;
   startSec: number;
   endSec: number;
   score: number;
@@ -93,8 +98,13 @@ export class WindowTracker {
   private times: number[] = [];
   private embeds: Float32Array[] = [];
   private tracked: Tracked[] = [];
-  /** Per query: end of its last moment (for the alert cooldown) and start of the last alert. */
-  private readonly lastAlertEnd: number[];
+  /** The queries of the current window (`setQueries` changes them from the next window on). */
+  private queries: readonly QueryInput[];
+  private pendingQueries: readonly QueryInput[] | undefined;
+  /** Per query: end of its last alerted (or suppressed) moment, for the alert cooldown. */
+  private lastAlertEnd: number[];
+  /** Per query: moments ending at or before this stream second are not its (added mid-stream). */
+  private since: number[];
   private index = -1;
   private windowFrames = 0;
   private lastEnd = 0;
@@ -105,7 +115,39 @@ export class WindowTracker {
 
   constructor(private readonly s: WindowTrackerSettings) {
     this.opts = parseWindowOptions(s.window);
+    this.queries = s.queries;
     this.lastAlertEnd = s.queries.map(() => -Infinity);
+    this.since = s.queries.map(() => -Infinity);
+  }
+
+  /**
+   * Replaces the query list from the next window on (at once before the first frame). A later
+   * call before that window replaces the pending list.
+   */
+  setQueries(queries: readonly QueryInput[]): void {
+    this.pendingQueries = queries;
+    if (this.index < 0) this.applyQueries(-Infinity);
+  }
+
+  /** The queries of the current window. */
+  get currentQueries(): readonly QueryInput[] {
+    return this.queries;
+  }
+
+  private applyQueries(fromSec: number): void {
+    const next = this.pendingQueries;
+    if (!next) return;
+    this.pendingQueries = undefined;
+    const map = remapQueries(this.queries, next);
+    const moved = new Map<number, number>();
+    map.forEach((old, i) => {
+      if (old >= 0) moved.set(old, i);
+    });
+    this.tracked = this.tracked.filter((t) => moved.has(t.query));
+    for (const t of this.tracked) t.query = moved.get(t.query)!;
+    this.lastAlertEnd = map.map((old) => (old >= 0 ? this.lastAlertEnd[old]! : -Infinity));
+    this.since = map.map((old) => (old >= 0 ? this.since[old]! : fromSec));
+    this.queries = next;
   }
 
   /** Wall clock of second 0 (set before the first frame, or by the first `add`). */
@@ -131,6 +173,7 @@ export class WindowTracker {
     if (k > this.index) {
       this.index = k;
       this.prune(k * W - this.opts.contextSec);
+      this.applyQueries(k * W);
     }
     this.times.push(timeSec);
     this.embeds.push(embed);
@@ -184,18 +227,21 @@ export class WindowTracker {
   }
 
   private updateMoments(): void {
-    if (this.s.queries.length === 0) return;
-    const out = matchVideo(this.track(), this.s.queries, [], this.s.calibration, this.s.match);
+    if (this.queries.length === 0) return;
+    const out = matchVideo(this.track(), this.queries, [], this.s.calibration, this.s.match);
     const gap = this.s.match.mergeGapSec;
     out.queries.forEach((q, qi) => {
       // Oldest first, so that a long moment claims its tracked twin before a later fragment.
       for (const m of [...q.moments].sort((a, b) => a.startSec - b.startSec)) {
+        if (m.endSec <= (this.since[qi] as number)) continue;
         const t = this.tracked.find(
           (x) => x.query === qi && m.startSec <= x.endSec + gap && m.endSec >= x.startSec - gap,
         );
         if (t) {
           t.startSec = Math.min(t.startSec, m.startSec);
           t.endSec = Math.max(t.endSec, m.endSec);
+          // Every tracked moment alerted or was suppressed: the cooldown runs from its end.
+          this.lastAlertEnd[qi] = Math.max(this.lastAlertEnd[qi] as number, t.endSec);
           if (m.score >= t.score) t.peakSec = m.peakSec;
           t.score = Math.max(t.score, m.score);
           continue;
@@ -208,7 +254,7 @@ export class WindowTracker {
   }
 
   private open(qi: number, m: { startSec: number; endSec: number; score: number; peakSec: number }): void {
-    const q = this.s.queries[qi]!;
+    const q = this.queries[qi]!;
     const momentId = createHash('sha256')
       .update(
         canonicalJson({ streamId: this.s.streamId, start: this.startTime, query: q.id, at: m.startSec }),
@@ -237,13 +283,13 @@ export class WindowTracker {
     // Window-only match for each query's window score; the buffer-wide one for captions.
     const own =
       frames > 0
-        ? matchVideo(this.track(first), this.s.queries, [], this.s.calibration, this.s.match)
+        ? matchVideo(this.track(first), this.queries, [], this.s.calibration, this.s.match)
         : undefined;
     const all =
       this.s.captions.length > 0 && this.times.length > 0
         ? matchVideo(this.track(), [], this.s.captions, this.s.calibration, this.s.match)
         : undefined;
-    const queries = this.s.queries.map((q, qi) => {
+    const queries = this.queries.map((q, qi) => {
       const moments: LiveMoment[] = [];
       for (const t of this.tracked) {
         if (t.query !== qi) continue;
@@ -285,7 +331,7 @@ export class WindowTracker {
               uri: this.s.uri,
               model: this.s.model.sha256,
               sampling: this.s.sampling,
-              queries: this.s.queries.map((q) => ({ id: q.id, text: q.text })),
+              queries: this.queries.map((q) => ({ id: q.id, text: q.text })),
               captions: this.s.captions.map((c) => c.text),
               match: this.s.match,
               calibration: this.s.calibration,

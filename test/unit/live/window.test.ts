@@ -91,6 +91,16 @@ describe('WindowTracker', () => {
     );
   });
 
+  it('the cooldown runs from where the alerted moment ended, not from where it was when it opened', () => {
+    const opened: OpenedMoment[] = [];
+    // on 1-6 (one long moment), off 6-9, on 9-10: reopens 3 s after the end, within 5 s.
+    feed(tracker(opened), 14, (s) => (s >= 1 && s < 6) || (s >= 9 && s < 10));
+    assert.deepEqual(
+      opened.map((o) => o.startSec),
+      [1],
+    );
+  });
+
   it('keeps the buffer bounded and ends with one final document', () => {
     const t = tracker([]);
     const docs = feed(t, 400, (s) => Math.floor(s / 7) % 2 === 0);
