@@ -9,6 +9,8 @@ import type { StreamStats } from './runner.js';
 export interface StreamMetrics {
   /** Feed it `runStream`'s onStats. */
   onStats(s: StreamStats): void;
+  /** Feed it `runStream`'s onDrop. */
+  onDrop(streamId: string): void;
   /** A stream ended: stop reporting its lag. */
   forget(streamId: string): void;
   /** Connects the running/unassigned gauges. */
@@ -24,6 +26,10 @@ export function createStreamMetrics(): StreamMetrics {
   const reconnects = meter.createCounter(METRIC.streamReconnects, {
     description: 'Reconnects of a stream',
     unit: '{reconnect}',
+  });
+  const drops = meter.createCounter(METRIC.streamDrops, {
+    description: 'Connections of a stream that dropped or could not be opened',
+    unit: '{connection}',
   });
   const latency = meter.createHistogram(METRIC.streamWindowLatency, {
     description: 'From the frame that closed a window to its document',
@@ -57,6 +63,9 @@ export function createStreamMetrics(): StreamMetrics {
       if (s.windowLatencyMs !== undefined && s.windowLatencyMs !== prev?.windowLatencyMs)
         latency.record(s.windowLatencyMs / 1000, attrs);
       last.set(s.streamId, s);
+    },
+    onDrop(streamId) {
+      drops.add(1, { [ATTR.streamId]: streamId });
     },
     forget(streamId) {
       last.delete(streamId);

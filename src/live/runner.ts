@@ -53,6 +53,8 @@ export interface StreamContext {
   readonly queries?: () => readonly QueryRef[];
   /** Per-stream figures after every frame (metrics). */
   readonly onStats?: (s: StreamStats) => void;
+  /** A connection dropped or could not be opened; the source tries again after `delayMs`. */
+  readonly onDrop?: (d: { streamId: string; code: string; failuresInRow: number; delayMs: number }) => void;
 }
 
 export interface StreamStats {
@@ -130,6 +132,8 @@ export async function runStream(
     ...(ctx.proxy ? { proxy: ctx.proxy } : {}),
     ...(ctx.source ? { options: ctx.source } : {}),
     ...(req.rtspTransport ? { rtspTransport: req.rtspTransport } : {}),
+    onDrop: (err, failuresInRow, delayMs) =>
+      ctx.onDrop?.({ streamId: req.streamId, code: err.code, failuresInRow, delayMs }),
     onConnect: (info) => {
       tracker.source = { width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000 };
     },

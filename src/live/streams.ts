@@ -233,6 +233,7 @@ export class StreamManager {
         ...(this.o.standing ? { queries: withStandingOf(spec.queries ?? [], this.o.standing, log) } : {}),
         source: { stallSec: s.streamStallSec, reconnects: s.streamReconnects },
         onStats: (st) => this.metrics.onStats(st),
+        onDrop: (d) => this.metrics.onDrop(d.streamId),
         onDocument: async (doc) => {
           if (doc.final && e.moved) return;
           await this.publisher.send([{ topic: s.outputTopic, key: e.streamId, value: JSON.stringify(doc) }]);

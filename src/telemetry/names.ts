@@ -52,6 +52,8 @@ export const METRIC = Object.freeze({
   streamFrames: 'clipstream.stream.frames',
   /** counter: reconnects of a stream */
   streamReconnects: 'clipstream.stream.reconnects',
+  /** counter: connections of a stream that dropped or could not be opened (each one is retried) */
+  streamDrops: 'clipstream.stream.drops',
   /** gauge: seconds the last embedded frame of a stream is behind its arrival */
   streamLag: 'clipstream.stream.lag',
   /** histogram: seconds from the frame that closed a window to its document */
