@@ -7,13 +7,19 @@
  *   (the server's play time of the connection + window.endSec);
  * - alert latency: an alert's arrival minus the time the moment's first frame was served;
  * - RSS every 10 s (the soak: run with --minutes 30; flat within 10 % after the first minute is
- *   the goal).
+ *   the goal);
+ * - the floor, first (`--floor-sec`, default 60; 0 skips it): what ffmpeg alone pays, the simple
+ *   alternative every consumer of the stream has under it. A plain `ffmpeg -rtsp_transport tcp
+ *   -i URL` into rgb24 at 224x224 (every frame, no sampling), on its own connection; a frame's
+ *   latency is its arrival on the pipe minus the time the server played it (play time + k / fps
+ *   for the k-th frame of the 10 fps clip).
  *
- *   node dist/bench/live-latency.js [--minutes 5] [--window-sec 10] [--fps 2] [--json FILE]
+ *   node dist/bench/live-latency.js [--minutes 5] [--window-sec 10] [--fps 2] [--floor-sec 60] [--json FILE]
  *
  * The video is as long as the run, so the stream never reconnects (the timeline stays the
  * server's). Not part of the test suite.
  */
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
       minutes: { type: 'string', default: '5' },
       'window-sec': { type: 'string', default: '10' },
       fps: { type: 'string', default: '2' },
+      'floor-sec': { type: 'string', default: '60' },
       json: { type: 'string' },
     },
   });
@@ -58,6 +65,9 @@ async function main(): Promise<void> {
     process.stderr.write(`rendering ${spec.scenes.length} scenes, queries ${JSON.stringify(names)}\n`);
     await renderVideo(spec, video);
     const rtsp = await startRtspServer(video, await freePort());
+    const floorSec = Number(values['floor-sec']);
+    const floor = floorSec > 0 ? await ffmpegFloor(rtsp.url, rtsp.plays, spec.fps, floorSec) : [];
+    if (floorSec > 0) process.stderr.write(`floor: ${floor.length} frames from ffmpeg alone\n`);
     const embedder = await openRuntime({ device: 'cpu', threads: 0 }, log);
     const windowLat: number[] = [];
     const alertLat: number[] = [];
@@ -113,6 +123,7 @@ async function main(): Promise<void> {
       fps: Number(values.fps),
       windows: windowLat.length,
       alerts: alertLat.length,
+      ffmpegFloorMs: { frames: floor.length, p50: pct(floor, 50), p95: pct(floor, 95) },
       windowLatencyMs: { p50: pct(windowLat, 50), p95: pct(windowLat, 95) },
       alertLatencyMs: { p50: pct(alertLat, 50), p95: pct(alertLat, 95) },
       rssMb: {
@@ -127,6 +138,46 @@ async function main(): Promise<void> {
   } finally {
     await removeTempDir(dir);
   }
+}
+
+/**
+ * ffmpeg alone on its own connection for `seconds`: per frame, arrival on the pipe minus the
+ * time the server played it. The server starts each client's pipeline at the file's start.
+ */
+async function ffmpegFloor(url: string, plays: number[], fps: number, seconds: number): Promise<number[]> {
+  const size = 224 * 224 * 3;
+  const before = plays.length;
+  const child = spawn(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-i',
+      url,
+      '-an',
+      '-vf',
+      'scale=224:224',
+    ].concat(['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const arrivals: number[] = [];
+  let buffered = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.length;
+    while (buffered >= size) {
+      buffered -= size;
+      arrivals.push(Date.now());
+    }
+  });
+  const stop = setTimeout(() => child.kill('SIGTERM'), seconds * 1000);
+  await new Promise((r) => child.once('close', r));
+  clearTimeout(stop);
+  const play = plays[before];
+  if (play === undefined) throw new Error('the RTSP server saw no client for the floor');
+  return arrivals.map((at, k) => at - (play + (k / fps) * 1000));
 }
 
 main().catch((err: unknown) => {

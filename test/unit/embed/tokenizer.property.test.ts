@@ -11,9 +11,12 @@ import { TEXT_LIMITS } from '../../../src/limits.js';
 
 describe('tokenizer (property)', () => {
   let tok: TextTokenizer;
+  /** The same tokenizer with a longer context: the oracle for whether a text fits in L. */
+  let wide: TextTokenizer;
   const L = 16;
   before(async () => {
     tok = await TextTokenizer.fromFile(join(BUNDLED_MODEL, 'tokenizer.json'), L, 0);
+    wide = await TextTokenizer.fromFile(join(BUNDLED_MODEL, 'tokenizer.json'), 4 * L, 0);
   });
 
   const check = (text: string) => {
@@ -24,6 +27,14 @@ describe('tokenizer (property)', () => {
     for (const p of e.wordPositions) assert.ok(p >= 0 && p < L && e.mask[p] === 1);
     return e;
   };
+
+  it('regression: a text of exactly the context length fills the mask and is not cut', () => {
+    const unit = '\u{10000}\u{10000}\u{10000}\u{10000}\u0000\u{10000}\u{10000}\t\u0000';
+    const text = unit.repeat(Math.ceil(200 / unit.length)).slice(0, 200);
+    const e = check(text);
+    const w = wide.encode(text);
+    assert.equal(e.truncated, w.truncated || w.mask.reduce((a, b) => a + b, 0) > L);
+  });
 
   it('any short string', () => {
     fc.assert(
@@ -48,7 +59,11 @@ describe('tokenizer (property)', () => {
         (unit, length) => {
           const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
           const e = check(text);
-          if (text.trim().length > 0 && e.mask[L - 1] === 1) assert.equal(e.truncated, true);
+          // Cut exactly when the text needs more than L tokens (a text of exactly L fills the
+          // mask and is not cut: regression, seed -20269731 found one).
+          const w = wide.encode(text);
+          const needed = w.mask.reduce((a, b) => a + b, 0);
+          assert.equal(e.truncated, w.truncated || needed > L, JSON.stringify(text.slice(0, 40)));
         },
       ),
       { numRuns: 20 },
