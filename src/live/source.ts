@@ -11,7 +11,9 @@
  *   source) the allowance is `stallSec + SETUP_ALLOWANCE_SEC`. Time the consumer holds a frame
  *   does not count.
  * - Reconnect: a connection that ends (rtsp: any end; others: an error) is reopened after an
- *   exponential backoff with jitter; `reconnects` failed attempts in a row (attempts that gave
+ *   exponential backoff with jitter, without a new ffprobe when the connection before it gave
+ *   frames (its probe is passed on; a connection that gives no frame for another reason than
+ *   an unreachable source forgets it); `reconnects` failed attempts in a row (attempts that gave
  *   no frame) end the stream `source-lost`. Any other source that ends cleanly (HLS
  *   #EXT-X-ENDLIST, a file) ends `source-ended`; aborting the signal ends it `stopped`.
  * - Policy: rtsp(s) is resolved once per connection and ffmpeg gets the checked address literal
@@ -77,6 +79,12 @@ const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CLIPSTREAM_FFMPEG_MISSING',
 ]);
 
+/** Failures to reach the source at all: the last probe stays good. */
+const REACH_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CLIPSTREAM_SOURCE_UNAVAILABLE',
+  'CLIPSTREAM_SOURCE_NOT_FOUND',
+]);
+
 /** A live connection is not a file: no duration, frame or wall-clock limit per connection. */
 const LIVE_LIMITS: Partial<MediaLimits> = {
   maxDurationSec: 1e9,
@@ -137,6 +145,14 @@ export class LiveSource {
   reconnects = 0;
   /** Why the last connection failed, if it did. */
   lastError: ClipstreamError | undefined;
+  /** Connections that were not probed again (the last good connection's probe passed on). */
+  probesSkipped = 0;
+  /**
+   * The probe of the last connection that gave frames. A reconnect to the same source reuses
+   * it (ffprobe would analyse the stream once more before ffmpeg does the same); a connection
+   * that gives no frame forgets it, so the next attempt probes afresh.
+   */
+  private known: ProbeInfo | undefined;
 
   constructor(private readonly s: LiveSourceSettings) {
     this.opts = parseLiveSourceOptions(s.options);
@@ -155,7 +171,8 @@ export class LiveSource {
       let got = 0;
       let err: ClipstreamError | undefined;
       let ended = false;
-      const conn = new Connection(this.s, this.opts.stallSec * 1000, signal);
+      const conn = new Connection(this.s, this.opts.stallSec * 1000, signal, this.known);
+      if (this.known !== undefined) this.probesSkipped += 1;
       try {
         for await (const f of conn.frames()) {
           if (got === 0) {
@@ -179,7 +196,14 @@ export class LiveSource {
       if (ended && err === undefined && !/^rtsps?:/i.test(this.s.uri)) return 'source-ended';
       err ??= new ClipstreamError('CLIPSTREAM_SOURCE_UNAVAILABLE', 'the source closed the connection');
       this.lastError = err;
-      if (got === 0) failures += 1;
+      if (got === 0) {
+        failures += 1;
+        // A source that could not be reached says nothing about its stream; anything else
+        // (a probe or decode failure) might mean the stream changed: probe it afresh.
+        if (!REACH_ERRORS.has(err.code)) this.known = undefined;
+      } else {
+        this.known = conn.info;
+      }
       if (failures >= Math.max(1, this.opts.reconnects)) return 'source-lost';
       const delay =
         got > 0
@@ -239,11 +263,14 @@ class Connection {
   private frames_ = 0;
   private opened: OpenedSource | undefined;
   private readonly onParentAbort = () => this.ac.abort();
+  /** This connection's probe (or the one passed on). */
+  info: ProbeInfo | undefined;
 
   constructor(
     private readonly s: LiveSourceSettings,
     private readonly stallMs: number,
     private readonly parent: AbortSignal,
+    private readonly known?: ProbeInfo,
   ) {
     parent.addEventListener('abort', this.onParentAbort, { once: true });
   }
@@ -264,7 +291,8 @@ class Connection {
       });
       source = this.opened.source;
     }
-    const info = await probe(source, { signal: this.ac.signal, limits: LIVE_LIMITS });
+    const info = this.known ?? (await probe(source, { signal: this.ac.signal, limits: LIVE_LIMITS }));
+    this.info = info;
     s.onConnect?.(info, 0);
     for await (const frame of decodeFrames(
       source,

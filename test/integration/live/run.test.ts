@@ -133,6 +133,8 @@ describe('clipstream run <live-uri>', () => {
       'a window with frames after the restart',
     );
     assert.match(run.stderr, /reconnecting/);
+    // The reconnect reused the first connection's probe: one RTSP client (ffmpeg), not two.
+    assert.equal(rtsp.plays.length, 1, `clients of the restarted server: ${rtsp.plays.length}`);
     await rtsp.kill();
     rtsp = undefined;
     assert.equal(await run.exit, 1, run.stderr);
