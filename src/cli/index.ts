@@ -28,6 +28,24 @@ export function indexerSettings(config: Readonly<Config>) {
   };
 }
 
+/**
+ * `start` unless a signal comes first: then undefined, and whatever `start` still does is left
+ * to the CLI's forced exit (a broker that is gone keeps kafkajs connecting for minutes). When it
+ * resolves after the signal, what it started is closed.
+ */
+export async function unlessStopped<T extends { close(): Promise<void> }>(
+  start: Promise<T>,
+  stop: Promise<string>,
+): Promise<T | undefined> {
+  const first = await Promise.race([start.then((v) => ({ v })), stop.then(() => undefined)]);
+  if (first === undefined)
+    start.then(
+      (v) => v.close().catch(() => undefined),
+      () => undefined,
+    );
+  return first?.v;
+}
+
 /** Resolves on SIGTERM/SIGINT (or `stop()`); a second signal exits at once. */
 export function untilSignal(log: Logger) {
   let wake: (reason: string) => void = () => undefined;
@@ -92,17 +110,20 @@ export async function indexCommand(argv: string[]): Promise<number> {
         metrics: telemetry.metricsHandler,
       });
     }
-    indexer = await Indexer.start({
-      kafka: createKafka(config, silentLogger),
-      store,
-      settings: indexerSettings(config),
-      log,
-      meter,
-      onFatal: (err) => {
-        failed = err;
-        signal.stop('consumer failed');
-      },
-    });
+    indexer = await unlessStopped(
+      Indexer.start({
+        kafka: createKafka(config, silentLogger),
+        store,
+        settings: indexerSettings(config),
+        log,
+        meter,
+        onFatal: (err) => {
+          failed = err;
+          signal.stop('consumer failed');
+        },
+      }),
+      signal.done,
+    );
     await signal.done;
   } catch (err) {
     failed ??= err;

@@ -14,7 +14,10 @@ import {
 } from '../search/index.js';
 import type { SearchServer } from '../search/index.js';
 import { parse, shutDown } from './common.js';
-import { indexerSettings, untilSignal } from './index.js';
+import { indexerSettings, unlessStopped, untilSignal } from './index.js';
+
+/** A signal came while the indexer was starting: go straight to the shutdown. */
+class StoppedBeforeStart extends Error {}
 import { openQueryEncoder, searchSettings } from './search.js';
 import { SERVE, usage } from './flags.js';
 
@@ -51,16 +54,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const e = encoder;
     const runIndexer = values['no-index'] ? false : (values.index ?? s.embedded);
     if (runIndexer) {
-      indexer = await Indexer.start({
-        kafka: createKafka(config, silentLogger),
-        store: s,
-        settings: indexerSettings(config),
-        log,
-        onFatal: (err) => {
-          failed = err;
-          signal.stop('indexer failed');
-        },
-      });
+      indexer = await unlessStopped(
+        Indexer.start({
+          kafka: createKafka(config, silentLogger),
+          store: s,
+          settings: indexerSettings(config),
+          log,
+          onFatal: (err) => {
+            failed = err;
+            signal.stop('indexer failed');
+          },
+        }),
+        signal.done,
+      );
+      if (indexer === undefined) throw new StoppedBeforeStart();
     }
     const base = searchSettings(opts, config, e);
     // The stored URIs came from video events: the worker's source policy applies.
@@ -82,7 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
     await signal.done;
   } catch (err) {
-    failed ??= err;
+    if (!(err instanceof StoppedBeforeStart)) failed ??= err;
   }
   try {
     return await shutDown(

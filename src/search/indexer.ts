@@ -9,10 +9,13 @@
 import type { Meter, ObservableResult } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
-import { buildDlqMessage, ensureTopics } from '../ingest/index.js';
+import { buildDlqMessage, ensureTopics, withTimeout } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import { parseChunk, parseResultMeta } from './messages.js';
 import type { Store } from './store.js';
+
+/** Longest each Kafka disconnect may take at close, in ms (as the worker's). */
+const DISCONNECT_MS = 2500;
 
 export interface IndexerSettings {
   readonly embeddingsTopic: string;
@@ -268,9 +271,13 @@ export class Indexer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.progress) clearInterval(this.progress);
-      for (const step of [() => this.consumer.disconnect(), () => this.producer.disconnect()]) {
+      // Bounded like the worker's disconnects: a broker that is gone cannot be left politely.
+      for (const [what, step] of [
+        ['consumer disconnect', () => this.consumer.disconnect()],
+        ['producer disconnect', () => this.producer.disconnect()],
+      ] as const) {
         try {
-          await step();
+          await withTimeout(step(), DISCONNECT_MS, what);
         } catch (err) {
           this.o.log.warn('indexer: close step failed', { error: (err as Error).message });
         }
