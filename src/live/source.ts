@@ -145,8 +145,6 @@ export class LiveSource {
   reconnects = 0;
   /** Why the last connection failed, if it did. */
   lastError: ClipstreamError | undefined;
-  /** Connections that were not probed again (the last good connection's probe passed on). */
-  probesSkipped = 0;
   /**
    * The probe of the last connection that gave frames. A reconnect to the same source reuses
    * it (ffprobe would analyse the stream once more before ffmpeg does the same); a connection
@@ -172,7 +170,6 @@ export class LiveSource {
       let err: ClipstreamError | undefined;
       let ended = false;
       const conn = new Connection(this.s, this.opts.stallSec * 1000, signal, this.known);
-      if (this.known !== undefined) this.probesSkipped += 1;
       try {
         for await (const f of conn.frames()) {
           if (got === 0) {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, ITopicConfig, KafkaConfig } from 'kafkajs';
+import type { Admin, Consumer, ITopicConfig, KafkaConfig } from 'kafkajs';
 
 const run = promisify(execFile);
 
@@ -208,4 +208,23 @@ export async function stopExtraBroker(
 export async function restartExtraBroker(broker: ExtraBroker): Promise<ExtraBroker> {
   await stopExtraBroker(broker, { keepData: true });
   return startExtraBroker({ port: broker.port, keepData: true });
+}
+
+/** A JSON message as a follower saw it, with its arrival time. */
+export interface Seen<T> {
+  at: number;
+  doc: T;
+}
+
+/** Reads `topic` from the beginning in a group of its own, pushing every JSON value into `into`. */
+export async function follow<T>(topic: string, into: Seen<T>[]): Promise<Consumer> {
+  const c = kafka().consumer({ groupId: uniqueGroup('follow'), maxWaitTimeInMs: 200 });
+  await c.connect();
+  await c.subscribe({ topics: [topic], fromBeginning: true });
+  await c.run({
+    eachMessage: async ({ message }) => {
+      if (message.value) into.push({ at: Date.now(), doc: JSON.parse(message.value.toString()) as T });
+    },
+  });
+  return c;
 }

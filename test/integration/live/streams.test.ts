@@ -16,7 +16,8 @@ import { renderVideo } from '../../../eval/shapes/render.js';
 import { objectName, randomVideoSpec } from '../../../eval/shapes/world.js';
 import type { Alert, WindowDocument } from '../../../src/live/index.js';
 import { BIN, clipstream } from '../../helpers/cli.js';
-import { brokers, deleteTopics, kafka, uniqueGroup, uniqueTopic } from '../../helpers/kafka.js';
+import { brokers, deleteTopics, follow, uniqueGroup, uniqueTopic } from '../../helpers/kafka.js';
+import type { Seen } from '../../helpers/kafka.js';
 import { freePort, startRtspServer } from '../../helpers/live-servers.js';
 import type { RtspServer } from '../../helpers/live-servers.js';
 import { makeTempDir, removeTempDir, sleep } from '../../helpers/media.js';
@@ -24,11 +25,6 @@ import { makeTempDir, removeTempDir, sleep } from '../../helpers/media.js';
 const PARTITIONS = 4;
 const SESSION_MS = 6000;
 const WINDOW_SEC = 4;
-
-interface Seen<T> {
-  at: number;
-  doc: T;
-}
 
 /** Stream ids that the default partitioner puts on partitions 0..n-1, one each. */
 function idsPerPartition(topic: string, n: number): string[] {
@@ -47,18 +43,6 @@ function idsPerPartition(topic: string, n: number): string[] {
     if (!found.has(p)) found.set(p, id);
   }
   return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, id]) => id);
-}
-
-async function follow<T>(topic: string, into: Seen<T>[]): Promise<Consumer> {
-  const c = kafka().consumer({ groupId: uniqueGroup('live-follow'), maxWaitTimeInMs: 200 });
-  await c.connect();
-  await c.subscribe({ topics: [topic], fromBeginning: true });
-  await c.run({
-    eachMessage: async ({ message }) => {
-      if (message.value) into.push({ at: Date.now(), doc: JSON.parse(message.value.toString()) as T });
-    },
-  });
-  return c;
 }
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {

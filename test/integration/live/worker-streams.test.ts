@@ -31,29 +31,21 @@ import {
 import { STREAM_SCHEMA } from '../../../src/live/index.js';
 import type { Alert, WindowDocument } from '../../../src/live/index.js';
 import { BIN, clipstream } from '../../helpers/cli.js';
-import { brokers, createTopics, deleteTopics, kafka, uniqueGroup, uniqueTopic } from '../../helpers/kafka.js';
+import {
+  brokers,
+  createTopics,
+  deleteTopics,
+  follow,
+  kafka,
+  uniqueGroup,
+  uniqueTopic,
+} from '../../helpers/kafka.js';
+import type { Seen } from '../../helpers/kafka.js';
 import { freePort, startRtspServer } from '../../helpers/live-servers.js';
 import type { RtspServer } from '../../helpers/live-servers.js';
 import { makeTempDir, removeTempDir, sleep } from '../../helpers/media.js';
 
 const WINDOW_SEC = 4;
-
-interface Seen<T> {
-  at: number;
-  doc: T;
-}
-
-async function follow<T>(topic: string, into: Seen<T>[]): Promise<Consumer> {
-  const c = kafka().consumer({ groupId: uniqueGroup('live-follow'), maxWaitTimeInMs: 200 });
-  await c.connect();
-  await c.subscribe({ topics: [topic], fromBeginning: true });
-  await c.run({
-    eachMessage: async ({ message }) => {
-      if (message.value) into.push({ at: Date.now(), doc: JSON.parse(message.value.toString()) as T });
-    },
-  });
-  return c;
-}
 
 async function until(pred: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
   const end = Date.now() + ms;
