@@ -9,7 +9,12 @@ import { availableParallelism } from 'node:os';
 export interface CpuBudget {
   /** ffmpeg decoder threads per video (`-threads`); 0 = ffmpeg's own choice */
   readonly decoderThreads: number;
-  /** ONNX Runtime intra-op threads; 0 = the runtime's default (one per core) */
+  /**
+   * Image-encoder lanes: sessions of the image encoder, each in its own thread and running one
+   * batch at a time, so that several batches run at once (src/embed/sessions.ts).
+   */
+  readonly encoderLanes: number;
+  /** ONNX Runtime intra-op threads of each lane; 0 = the runtime's default (one per core) */
   readonly intraOpThreads: number;
   /**
    * Whether ONNX Runtime's idle pool threads spin (`session.intra_op.allow_spinning`). Spinning
@@ -25,27 +30,41 @@ export interface CpuBudget {
  * - CPU provider: the encoder keeps every core (it is the slowest stage) but never spins, and
  *   each ffmpeg decodes with one thread per two cores (at least one): the decoder's share is
  *   small once it decodes only what is sampled, and frame threads beyond that only add
- *   latency and contention. Two videos in flight keep the encoder fed while one video's
- *   ffmpeg starts or ends.
- * - CUDA: the GPU embeds, so the cores are the decoders': one intra-op thread (the provider's
- *   host work), no spinning, and four videos in flight sharing the cores.
+ *   latency and contention. The cores are split between two encoder lanes (one thread each on
+ *   two cores): one session's threads meet at a barrier after every operator, so a decoder
+ *   taking a core stalls them all, while two lanes each keep computing on whatever core they
+ *   get (measured: docs/performance.md, "Encoder lanes"). Two videos in flight keep the
+ *   encoder fed while one video's ffmpeg starts or ends.
+ * - CUDA: the GPU embeds, so the cores are the decoders': one lane with one intra-op thread
+ *   (the provider's host work), no spinning, and four videos in flight sharing the cores.
  */
 export function cpuBudget(cores: number, provider: 'cpu' | 'cuda'): CpuBudget {
   const n = Math.max(1, Math.floor(cores));
   if (provider === 'cuda') {
     return {
       decoderThreads: Math.max(1, Math.floor(n / 4)),
+      encoderLanes: 1,
       intraOpThreads: 1,
       allowSpinning: false,
       videosInFlight: 4,
     };
   }
+  const lanes = n >= 2 ? 2 : 1;
   return {
     decoderThreads: Math.max(1, Math.floor(n / 2)),
-    intraOpThreads: 0,
+    encoderLanes: lanes,
+    intraOpThreads: threadsPerLane(n, lanes),
     allowSpinning: false,
     videosInFlight: 2,
   };
+}
+
+/**
+ * Intra-op threads of each of `lanes` encoder lanes on `cores` cores: the cores split between
+ * them (at least one each); one lane keeps the runtime's own default (0, one per core).
+ */
+export function threadsPerLane(cores: number, lanes: number): number {
+  return lanes > 1 ? Math.max(1, Math.floor(cores / lanes)) : 0;
 }
 
 /** The budget of this machine's CPUs. */

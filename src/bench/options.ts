@@ -25,8 +25,10 @@ export const BenchOptionsSchema = z
     keep: z.boolean().default(false),
     /** Execution provider, as `CLIPSTREAM_DEVICE`. @defaultValue auto */
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-    /** ONNX Runtime intra-op threads, as `CLIPSTREAM_THREADS` (0 = one per core). @defaultValue 0 */
+    /** ONNX Runtime intra-op threads per lane, as `CLIPSTREAM_THREADS` (0 = the budget's share). @defaultValue 0 */
     threads: z.number().int().min(0).max(1024).default(0),
+    /** Image-encoder lanes, as `CLIPSTREAM_ENCODER_LANES` (0 = the CPU budget's). @defaultValue 0 */
+    encoderLanes: z.number().int().min(0).max(64).default(0),
     /** The batcher's most frames per run, as `CLIPSTREAM_BATCH_SIZE`. @defaultValue 16 */
     batchSize: z.number().int().min(1).max(1024).default(16),
     /** The batcher's longest wait for a fuller batch, ms, as `CLIPSTREAM_BATCH_WAIT_MS`. @defaultValue 10 */

@@ -38,7 +38,7 @@ function header(r: BenchReport): [string, string][] {
     ['software', `node ${m.node}, onnxruntime-node ${m.onnxruntime}, ffmpeg ${m.ffmpeg}`],
     [
       'runtime',
-      `provider ${r.runtime.provider}, intra-op threads ${threads}, batcher max ${r.runtime.batch.maxBatch} / ${r.runtime.batch.maxWaitMs} ms`,
+      `provider ${r.runtime.provider}, ${r.runtime.encoderLanes} encoder lane(s) of ${threads} intra-op thread(s), batcher max ${r.runtime.batch.maxBatch} / ${r.runtime.batch.maxWaitMs} ms`,
     ],
     ['model', `${mo.description}${mo.params ? `, ${fmt(mo.params / 1e6, 4)} M parameters` : ''}`],
     ['model cost', cost],

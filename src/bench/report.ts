@@ -31,8 +31,10 @@ export interface ModelInfo {
 
 export interface RuntimeInfo {
   provider: string;
-  /** ONNX Runtime intra-op threads; 0 = the runtime's default (one per physical core) */
+  /** ONNX Runtime intra-op threads of each lane; 0 = the runtime's default (one per physical core) */
   intraOpThreads: number;
+  /** image-encoder lanes (sessions running batches at once; src/embed/sessions.ts) */
+  encoderLanes: number;
   batch: { maxBatch: number; maxWaitMs: number; maxQueued: number };
   framesInFlight: number;
 }

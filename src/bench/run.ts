@@ -8,7 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Embedder, embedderOptions as stageEmbedderOptions, loadModelPack } from '../embed/index.js';
+import {
+  Embedder,
+  embedderOptions as stageEmbedderOptions,
+  laneLayout,
+  loadModelPack,
+} from '../embed/index.js';
 import type { EmbedderOptions, ModelPack } from '../embed/index.js';
 import { ClipstreamError } from '../errors.js';
 import { checkFfmpeg } from '../frames/index.js';
@@ -48,6 +53,7 @@ function embedderOptions(o: BenchOptions): EmbedderOptions {
   return stageEmbedderOptions({
     device: o.device,
     threads: o.threads,
+    encoderLanes: o.encoderLanes,
     batchSize: o.batchSize,
     batchWaitMs: o.batchWaitMs,
   });
@@ -294,7 +300,7 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       machine,
       runtime: {
         provider,
-        intraOpThreads: o.threads,
+        ...laneLayout({ lanes: o.encoderLanes, intraOpThreads: o.threads }, machine.cores, provider),
         batch: embedderOptions(o).batch,
         framesInFlight: o.framesInFlight,
       },

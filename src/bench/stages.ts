@@ -109,9 +109,11 @@ export async function decodeStage(
   const samples = await repeat(
     async () => {
       const source = await resolveSource(path, { allowPrivateNetworks: false });
-      const info = await probe(source);
+      // As the pipeline does: the probe handed over unresolved (keyframes start ffmpeg at once).
+      const probing = probe(source);
+      probing.catch(() => undefined);
       let n = 0;
-      for await (const f of decodeFrames(source, info, { ...size, sampling })) {
+      for await (const f of decodeFrames(source, probing, { ...size, sampling })) {
         if (kept.length < keep) kept.push(f.data);
         n++;
       }
@@ -134,6 +136,8 @@ export async function decodeStage(
 
 export interface EmbedResult {
   batch: number;
+  /** encoder lanes, each running one batch of `batch` frames at once */
+  lanes: number;
   runs: number;
   /** one batch, median over runs */
   medianMs: number;
@@ -142,7 +146,11 @@ export interface EmbedResult {
   gflops: number | null;
 }
 
-/** Runs batches of `frames` straight through the Embedder (no batcher wait), per batch size. */
+/**
+ * Runs batches of `frames` straight through the Embedder (no batcher wait), per batch size: one
+ * batch on each encoder lane at once, so the figure is the whole encoder's (frames/s over all
+ * lanes; `medianMs` is the time for one batch per lane).
+ */
 export async function embedStage(
   embedder: Embedder,
   frames: readonly Uint8Array[],
@@ -156,14 +164,19 @@ export async function embedStage(
   for (const b of batches) {
     await beforeEach?.(b);
     const batch = Array.from({ length: b }, (_, i) => frames[i % frames.length] as Uint8Array);
-    const samples = await repeat(() => embedder.embedFramesNow(batch), r);
+    const lanes = embedder.lanes;
+    const samples = await repeat(
+      () => Promise.all(Array.from({ length: lanes }, () => embedder.embedFramesNow(batch))),
+      r,
+    );
     const med = median(samples);
     out.push({
       batch: b,
+      lanes,
       runs: samples.length,
       medianMs: med,
-      framesPerSec: perSecond(b, med),
-      gflops: flopsPerFrame === null ? null : (b * flopsPerFrame) / med / 1e6,
+      framesPerSec: perSecond(b * lanes, med),
+      gflops: flopsPerFrame === null ? null : (b * lanes * flopsPerFrame) / med / 1e6,
     });
   }
   return out;

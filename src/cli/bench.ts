@@ -50,6 +50,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       : {}),
     device: config.device,
     threads: config.threads,
+    encoderLanes: config.encoderLanes,
     batchSize: config.batchSize,
     batchWaitMs: config.batchWaitMs,
     framesInFlight: config.maxFramesInFlight,

@@ -36,6 +36,7 @@ export async function runLive(a: LiveRunArgs): Promise<number> {
       model: config.model,
       device: config.device,
       threads: config.threads,
+      encoderLanes: config.encoderLanes,
       batchSize: config.batchSize,
       batchWaitMs: config.batchWaitMs,
     },

@@ -31,7 +31,13 @@ export async function modelCommand(argv: string[]): Promise<number> {
   const embedder = await Embedder.open(
     pack,
     embedderOptions(
-      { device: config.device, threads: config.threads, batchSize: 4, batchWaitMs: 1 },
+      {
+        device: config.device,
+        threads: config.threads,
+        encoderLanes: config.encoderLanes,
+        batchSize: 4,
+        batchWaitMs: 1,
+      },
       { maxQueued: 4 },
     ),
     log,

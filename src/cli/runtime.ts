@@ -21,6 +21,7 @@ export async function openRuntime(s: RuntimeSettings, log: Logger): Promise<Embe
       {
         device: embed.device,
         threads: embed.threads,
+        encoderLanes: embed.encoderLanes,
         batchSize: embed.batchSize,
         batchWaitMs: embed.batchWaitMs,
         textCacheBytes: embed.textCacheBytes,

@@ -22,6 +22,8 @@ export async function openQueryEncoder(config: Readonly<Config>, log: Logger): P
     embedderOptions({
       device: config.device,
       threads: config.threads,
+      // Queries need the text encoder only: one image session, not one per lane.
+      encoderLanes: 1,
       batchSize: config.batchSize,
       batchWaitMs: config.batchWaitMs,
     }),

@@ -1,12 +1,17 @@
 import { ClipstreamError } from '../errors.js';
 
 export interface BatcherOptions<I, O> {
-  /** Most items in one run. */
+  /**
+   * Most items running at once, over all lanes: each lane's run takes at most its share,
+   * `ceil(maxBatch / maxConcurrent)`.
+   */
   readonly maxBatch: number;
   /** Longest an item waits for company before a partial batch runs, in milliseconds. */
   readonly maxWaitMs: number;
   /** Most items queued (not yet running); `submit` waits for room beyond it (backpressure). */
   readonly maxQueued: number;
+  /** Most batches running at once (the encoder's lanes). Default 1. */
+  readonly maxConcurrent?: number;
   /** Runs one batch; must return one output per input, in order. */
   readonly run: (items: I[]) => Promise<O[]>;
   /** Observes each run (size, milliseconds), e.g. for metrics. */
@@ -15,6 +20,8 @@ export interface BatcherOptions<I, O> {
 
 interface Pending<I, O> {
   item: I;
+  /** performance.now() when it was queued */
+  at: number;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
@@ -23,21 +30,35 @@ interface Pending<I, O> {
 
 /**
  * Dynamic batching shared by every caller in the process (DeepStream's muxer, in miniature):
- * items from different videos join the same batch; a batch runs when it is full or when its
- * oldest item has waited `maxWaitMs`. One batch runs at a time (the runtime already uses every
- * core for one batch), and the queue is bounded: callers wait for room instead of piling up.
+ * items from different videos join the same batch; a batch runs when a lane is free and it is
+ * full or its oldest item has waited `maxWaitMs`. At most `maxConcurrent` batches run at once,
+ * one per encoder lane, and `maxBatch` items in all: each lane's run takes its share (8 of 16
+ * with two lanes). The queue is bounded: callers wait for room instead of piling up.
  */
 export class Batcher<I, O> {
   private readonly queue: Pending<I, O>[] = [];
   private readonly roomWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private running = 0;
   private closed = false;
+  private readonly maxConcurrent: number;
+  /** most items in one lane's run */
+  private readonly laneBatch: number;
 
   constructor(private readonly opts: BatcherOptions<I, O>) {
     if (opts.maxBatch < 1 || opts.maxQueued < opts.maxBatch) {
       throw new RangeError('Batcher: need maxBatch >= 1 and maxQueued >= maxBatch');
     }
+    this.maxConcurrent = opts.maxConcurrent ?? 1;
+    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) {
+      throw new RangeError('Batcher: need maxConcurrent >= 1');
+    }
+    this.laneBatch = Math.ceil(opts.maxBatch / this.maxConcurrent);
+  }
+
+  /** batches running now */
+  get inFlight(): number {
+    return this.running;
   }
 
   get queued(): number {
@@ -51,7 +72,7 @@ export class Batcher<I, O> {
     if (this.closed) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'batcher is closed');
     if (signal?.aborted) throw abortError(signal);
     return new Promise<O>((resolve, reject) => {
-      const p: Pending<I, O> = { item, resolve, reject };
+      const p: Pending<I, O> = { item, at: performance.now(), resolve, reject };
       if (signal) {
         p.signal = signal;
         p.onAbort = () => {
@@ -83,23 +104,37 @@ export class Batcher<I, O> {
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
-    if (this.queue.length >= this.opts.maxBatch) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.flush();
+    if (this.running >= this.maxConcurrent || this.queue.length === 0) return;
+    // The oldest item's wait counts from when it was queued: one that already waited for a
+    // lane to come free runs at once, not after a further maxWaitMs with the lane idle.
+    const left = this.opts.maxWaitMs - (performance.now() - (this.queue[0] as Pending<I, O>).at);
+    if (this.queue.length >= this.laneBatch || left <= 0) {
+      this.dispatch();
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        void this.flush();
-      }, this.opts.maxWaitMs);
+        this.dispatch();
+      }, left);
     }
   }
 
-  private async flush(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    const batch = this.queue.splice(0, this.opts.maxBatch);
+  /**
+   * Starts batches on the free lanes from what is queued, shared between them so that they
+   * finish together: the last frames of a video on one lane while the other idles would cost
+   * a lane's whole batch.
+   */
+  private dispatch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running < this.maxConcurrent && this.queue.length > 0) {
+      const free = this.maxConcurrent - this.running;
+      void this.flush(Math.min(this.laneBatch, Math.ceil(this.queue.length / free)));
+    }
+  }
+
+  private async flush(take: number): Promise<void> {
+    this.running += 1;
+    const batch = this.queue.splice(0, take);
     batch.forEach(detach);
     this.wakeRoom();
     const t0 = performance.now();
@@ -116,7 +151,7 @@ export class Batcher<I, O> {
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
-      this.running = false;
+      this.running -= 1;
       this.schedule();
     }
   }

@@ -41,8 +41,11 @@ export interface GraphSignature {
   readonly outputs: readonly InferenceSession.ValueMetadata[];
 }
 
-/** Checks both graphs' inputs and outputs against the model pack contract (docs/model-pack.md). */
-export function checkContract(m: Manifest, image: GraphSignature, text: GraphSignature): void {
+/**
+ * Checks the graphs' inputs and outputs against the model pack contract (docs/model-pack.md);
+ * `text` absent: an image-only lane, whose pack's text graph another lane checked.
+ */
+export function checkContract(m: Manifest, image: GraphSignature, text: GraphSignature | undefined): void {
   const D = m.embedDim;
   const L = m.text.contextLength;
   expectTensor(image.inputs, 'input', m.image.file, m.image.input, 'uint8', [
@@ -59,6 +62,7 @@ export function checkContract(m: Manifest, image: GraphSignature, text: GraphSig
       D,
     ]);
   }
+  if (!text) return;
   expectTensor(text.inputs, 'input', m.text.file, m.text.inputs.ids, 'int64', [undefined, L]);
   expectTensor(text.inputs, 'input', m.text.file, m.text.inputs.mask, 'int64', [undefined, L]);
   expectTensor(text.outputs, 'output', m.text.file, m.text.outputs.embeds, 'float32', [undefined, D]);

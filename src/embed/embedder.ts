@@ -34,6 +34,7 @@ export interface TextEmbedding {
 export interface EmbedderStats {
   imageBatches: number;
   imageFrames: number;
+  /** milliseconds of image-encoder runs, summed over the lanes */
   imageMs: number;
   textRuns: number;
   textCacheHits: number;
@@ -91,6 +92,7 @@ export class Embedder {
     );
     this.batcher = new Batcher({
       ...opts.batch,
+      maxConcurrent: sessions.lanes,
       run: (frames) => this.runImages(frames),
       onBatch: (size, ms) => {
         this.stats.imageBatches++;
@@ -110,6 +112,16 @@ export class Embedder {
 
   get provider(): Provider {
     return this.sessions.provider;
+  }
+
+  /** image-encoder lanes: batches that compute at once (sessions.ts) */
+  get lanes(): number {
+    return this.sessions.lanes;
+  }
+
+  /** image batches run so far on each lane */
+  get runsPerLane(): readonly number[] {
+    return this.sessions.runsPerLane;
   }
 
   get dim(): number {
@@ -138,7 +150,10 @@ export class Embedder {
     return this.batcher.submit(frame, signal);
   }
 
-  /** Runs a batch of frames directly (no batcher); used by `model verify` and the benchmark. */
+  /**
+   * Runs a batch of frames directly (no batcher) on the least busy lane; used by `model verify`
+   * and the benchmark (which runs `lanes` of them at once to measure the whole encoder).
+   */
   async embedFramesNow(frames: Uint8Array[]): Promise<Float32Array[]> {
     return this.runImages(frames);
   }

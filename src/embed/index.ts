@@ -5,4 +5,5 @@ export { Embedder } from './embedder.js';
 export { embedderOptions } from './options.js';
 export type { EmbedderExtras, EmbedOptions, EmbedOptionsInput } from './options.js';
 export type { EmbedderOptions, TextEmbedding } from './embedder.js';
+export { laneLayout } from './sessions.js';
 export type { Provider } from './sessions.js';

@@ -13,8 +13,16 @@ export const EmbedOptionsSchema = z.object({
   model: z.string().min(1).optional(),
   /** Execution provider: `auto` tries CUDA then CPU; `cuda` fails without CUDA. @defaultValue 'auto' */
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  /** ONNX Runtime intra-op threads (0 = one per core). @defaultValue 0 */
+  /**
+   * ONNX Runtime intra-op threads of each encoder session (0 = the CPU budget's share: the
+   * cores split between the lanes, or the runtime's one per core with one lane). @defaultValue 0
+   */
   threads: z.number().int().min(0).max(1024).default(0),
+  /**
+   * Image-encoder lanes on the CPU: sessions in their own threads, one batch each at a time
+   * (0 = the CPU budget's: two on two or more cores; always one on CUDA). @defaultValue 0
+   */
+  encoderLanes: z.number().int().min(0).max(64).default(0),
   /** Most frames in one image-encoder run. @defaultValue 16 */
   batchSize: z.number().int().min(1).max(1024).default(16),
   /** Longest a frame waits for a fuller batch, in milliseconds. @defaultValue 10 */
@@ -51,7 +59,7 @@ export function embedderOptions(input: EmbedOptionsInput, extras: EmbedderExtras
   }
   const o = r.data;
   return {
-    runtime: { device: o.device, intraOpThreads: o.threads, cudaDeviceId: 0 },
+    runtime: { device: o.device, intraOpThreads: o.threads, lanes: o.encoderLanes, cudaDeviceId: 0 },
     batch: {
       maxBatch: o.batchSize,
       maxWaitMs: o.batchWaitMs,

@@ -16,12 +16,14 @@ import type { Provider, RuntimeOptions } from './runtime-options.js';
 
 export interface PackFiles {
   readonly image: string;
-  readonly text: string;
+  /** absent: an image-only lane (sessions.ts) */
+  readonly text?: string | undefined;
 }
 
 export interface OpenSessions {
   readonly image: ort.InferenceSession;
-  readonly text: ort.InferenceSession;
+  /** absent in an image-only lane */
+  readonly text?: ort.InferenceSession;
   readonly provider: Provider;
   /** why CUDA was not used under `auto`, and how loudly to say so */
   readonly fallback?: { reason: string; level: 'info' | 'warn' };
@@ -74,8 +76,9 @@ async function openPair(
   files: PackFiles,
   provider: Provider,
   opts: RuntimeOptions,
-): Promise<[ort.InferenceSession, ort.InferenceSession]> {
+): Promise<[ort.InferenceSession, ort.InferenceSession | undefined]> {
   const image = await ort.InferenceSession.create(files.image, sessionOptions(provider, opts));
+  if (files.text === undefined) return [image, undefined];
   try {
     return [image, await ort.InferenceSession.create(files.text, sessionOptions(provider, opts))];
   } catch (err) {
@@ -93,7 +96,7 @@ export async function openSessions(
   files: PackFiles,
   opts: RuntimeOptions,
 ): Promise<OpenSessions> {
-  let pair: [ort.InferenceSession, ort.InferenceSession] | undefined;
+  let pair: [ort.InferenceSession, ort.InferenceSession | undefined] | undefined;
   let fallback: OpenSessions['fallback'];
   if (opts.device !== 'cpu') {
     const missing = cudaUnavailableReason();
@@ -134,13 +137,13 @@ export async function openSessions(
     checkContract(
       manifest,
       { inputs: image.inputMetadata, outputs: image.outputMetadata },
-      { inputs: text.inputMetadata, outputs: text.outputMetadata },
+      text ? { inputs: text.inputMetadata, outputs: text.outputMetadata } : undefined,
     );
   } catch (err) {
-    await Promise.allSettled([image.release(), text.release()]);
+    await Promise.allSettled([image.release(), text?.release()]);
     throw err;
   }
-  return { image, text, provider, ...(fallback ? { fallback } : {}) };
+  return { image, ...(text ? { text } : {}), provider, ...(fallback ? { fallback } : {}) };
 }
 
 /** Image encoder on `n` frames packed NHWC in `pixels`; returns `image_embeds` as produced ([n, D]). */
@@ -179,6 +182,7 @@ export async function runText(
 ): Promise<{ sentence: Float32Array; tokens: Float32Array }> {
   const L = m.text.contextLength;
   const D = m.embedDim;
+  if (!s.text) throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'this lane has no text encoder');
   let out: ort.InferenceSession.ReturnType;
   try {
     out = await s.text.run({
@@ -204,5 +208,5 @@ export async function runText(
 }
 
 export async function releaseSessions(s: OpenSessions): Promise<void> {
-  await Promise.allSettled([s.image.release(), s.text.release()]);
+  await Promise.allSettled([s.image.release(), s.text?.release()]);
 }

@@ -8,7 +8,8 @@ export type WorkerRequest =
       type: 'init';
       id: number;
       manifest: Manifest;
-      files: { image: string; text: string };
+      /** `text` absent: an image-only lane */
+      files: { image: string; text?: string };
       runtime: RuntimeOptions;
     }
   | { type: 'image'; id: number; pixels: Uint8Array; n: number }

@@ -8,8 +8,17 @@ export type Provider = 'cuda' | 'cpu';
 export interface RuntimeOptions {
   /** `auto` tries CUDA then CPU; `cuda` fails when CUDA is unavailable. Default `auto`. */
   readonly device: Device;
-  /** ONNX Runtime intra-op threads; 0 lets the runtime choose (one per core). Default 0. */
+  /**
+   * ONNX Runtime intra-op threads of each session; 0 = the CPU budget's share (the cores split
+   * between the lanes; with one lane the runtime's own default, one per core). Default 0.
+   */
   readonly intraOpThreads: number;
+  /**
+   * Image-encoder lanes on the CPU: sessions of the image encoder, each in its own worker
+   * thread, running one batch each at a time. 0 or absent = the CPU budget's (src/budget.ts:
+   * two on two or more cores). On CUDA there is always one. Default 0.
+   */
+  readonly lanes?: number;
   /** CUDA device ordinal. Default 0. */
   readonly cudaDeviceId: number;
   /**

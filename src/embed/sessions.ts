@@ -4,7 +4,9 @@
  * (onnxruntime-node's `run()` computes on the thread that calls it). Frames go over by transfer,
  * not copy; embeddings come back the same way.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { cpuBudget, threadsPerLane } from '../budget.js';
 import { ClipstreamError, ERROR_CODES } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -17,6 +19,10 @@ export type { Device, Provider, RuntimeOptions } from './runtime-options.js';
 
 export interface EncoderSessions {
   readonly provider: Provider;
+  /** image-encoder lanes: batches that can run at once */
+  readonly lanes: number;
+  /** image batches run so far on each lane */
+  readonly runsPerLane: readonly number[];
   /** `n` frames packed NHWC (the buffer is transferred: unusable afterwards) -> [n, D] */
   runImage(pixels: Uint8Array, n: number): Promise<Float32Array>;
   /** [n, L] ids and mask -> text_embeds [n, D] and token_embeds [n, L, D] */
@@ -83,66 +89,145 @@ class InferenceWorker {
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
+/** One inference worker and its requests under way (for choosing the least busy lane). */
+interface Lane {
+  readonly worker: InferenceWorker;
+  busy: number;
+  runs: number;
+}
+
 /**
- * Starts the inference worker, opens the image and text encoders on the requested device and
- * checks both graphs against the model pack contract. `auto` falls back to CPU with one log
- * line when CUDA cannot be used.
+ * Image-encoder lanes and intra-op threads per lane for `opts` on `cores` cores (pure): on the
+ * CPU the budget's lanes unless set, the cores split between them unless the threads are set
+ * (one lane keeps the runtime's own default, 0); on CUDA one lane.
  */
-export async function openEncoders(
+export function laneLayout(
+  opts: Pick<RuntimeOptions, 'lanes' | 'intraOpThreads'>,
+  cores: number,
+  provider: Provider = 'cpu',
+): { encoderLanes: number; intraOpThreads: number } {
+  if (provider === 'cuda') return { encoderLanes: 1, intraOpThreads: opts.intraOpThreads };
+  const budget = cpuBudget(cores, 'cpu');
+  const lanes = opts.lanes !== undefined && opts.lanes > 0 ? opts.lanes : budget.encoderLanes;
+  return {
+    encoderLanes: lanes,
+    intraOpThreads: opts.intraOpThreads > 0 ? opts.intraOpThreads : threadsPerLane(cores, lanes),
+  };
+}
+
+async function startLane(
   pack: ModelPack,
-  opts: RuntimeOptions,
-  log: Logger,
-): Promise<EncoderSessions> {
+  runtime: RuntimeOptions,
+  withText: boolean,
+): Promise<{ lane: Lane; ready: Extract<WorkerReply, { type: 'ready' }> }> {
   const w = new InferenceWorker();
   let ready: WorkerReply;
   try {
     ready = await w.request({
       type: 'init',
       manifest: pack.manifest,
-      files: { image: pack.paths.image, text: pack.paths.text },
-      runtime: {
-        device: opts.device,
-        intraOpThreads: opts.intraOpThreads,
-        cudaDeviceId: opts.cudaDeviceId,
-        ...(opts.allowSpinning !== undefined ? { allowSpinning: opts.allowSpinning } : {}),
-      },
+      files: { image: pack.paths.image, ...(withText ? { text: pack.paths.text } : {}) },
+      runtime,
     });
   } catch (err) {
     await w.terminate();
     throw err;
   }
-  if (ready.type !== 'ready')
+  if (ready.type !== 'ready') {
+    await w.terminate();
     throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker did not start');
+  }
+  return { lane: { worker: w, busy: 0, runs: 0 }, ready };
+}
+
+async function releaseLane(lane: Lane): Promise<void> {
+  try {
+    await lane.worker.request({ type: 'release' });
+  } catch {
+    // already gone: nothing to release
+  }
+  await lane.worker.terminate();
+}
+
+/**
+ * Starts the inference workers, opens the image and text encoders on the requested device and
+ * checks the graphs against the model pack contract. `auto` falls back to CPU with one log
+ * line when CUDA cannot be used. On the CPU the image encoder runs in `lanes` worker threads
+ * (laneLayout: the CPU budget's two on two or more cores), each with its own session and a
+ * share of the cores, so that several batches compute at once; the first lane also holds the
+ * text encoder. On CUDA there is one lane.
+ */
+export async function openEncoders(
+  pack: ModelPack,
+  opts: RuntimeOptions,
+  log: Logger,
+): Promise<EncoderSessions> {
+  const layout = laneLayout(opts, availableParallelism());
+  const runtime: RuntimeOptions = {
+    device: opts.device,
+    intraOpThreads: layout.intraOpThreads,
+    cudaDeviceId: opts.cudaDeviceId,
+    ...(opts.allowSpinning !== undefined ? { allowSpinning: opts.allowSpinning } : {}),
+  };
+  const first = await startLane(pack, runtime, true);
+  const { ready } = first;
+  const lanes: Lane[] = [first.lane];
   if (ready.fallback) {
     log[ready.fallback.level]('CUDA execution provider unavailable; falling back to CPU', {
       reason: ready.fallback.reason,
     });
   }
-  log.info('model loaded', { model: pack.manifest.name, provider: ready.provider, dir: pack.dir });
+  if (ready.provider === 'cpu' && layout.encoderLanes > 1) {
+    const more = await Promise.allSettled(
+      Array.from({ length: layout.encoderLanes - 1 }, () =>
+        startLane(pack, { ...runtime, device: 'cpu' }, false),
+      ),
+    );
+    for (const r of more) if (r.status === 'fulfilled') lanes.push(r.value.lane);
+    const failed = more.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(lanes.map(releaseLane));
+      throw failed.reason;
+    }
+  }
+  log.info('model loaded', {
+    model: pack.manifest.name,
+    provider: ready.provider,
+    lanes: lanes.length,
+    intraOpThreads: layout.intraOpThreads || 'runtime default',
+    dir: pack.dir,
+  });
+  const textLane = first.lane;
   let releasing: Promise<void> | undefined;
   return {
     provider: ready.provider,
+    lanes: lanes.length,
+    get runsPerLane() {
+      return lanes.map((l) => l.runs);
+    },
     async runImage(pixels, n) {
-      const r = await w.request({ type: 'image', pixels, n }, [pixels.buffer as ArrayBuffer]);
-      if (r.type !== 'image')
-        throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'unexpected reply from the inference worker');
-      return r.embeds;
+      // The least busy lane; the batcher runs at most one batch per lane at a time.
+      let lane = lanes[0] as Lane;
+      for (const l of lanes) if (l.busy < lane.busy) lane = l;
+      lane.busy += 1;
+      lane.runs += 1;
+      try {
+        const r = await lane.worker.request({ type: 'image', pixels, n }, [pixels.buffer as ArrayBuffer]);
+        if (r.type !== 'image')
+          throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'unexpected reply from the inference worker');
+        return r.embeds;
+      } finally {
+        lane.busy -= 1;
+      }
     },
     async runText(ids, mask, n) {
-      const r = await w.request({ type: 'text', ids, mask, n });
+      const r = await textLane.worker.request({ type: 'text', ids, mask, n });
       if (r.type !== 'text')
         throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'unexpected reply from the inference worker');
       return { sentence: r.sentence, tokens: r.tokens };
     },
     release() {
-      releasing ??= (async () => {
-        try {
-          await w.request({ type: 'release' });
-        } catch {
-          // already gone: nothing to release
-        }
-        await w.terminate();
-      })();
+      releasing ??= Promise.allSettled(lanes.map(releaseLane)).then(() => undefined);
       return releasing;
     },
   };

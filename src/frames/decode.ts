@@ -44,8 +44,85 @@ const REPORT = /^\[(Parsed_showinfo_\d+) @ 0x[0-9a-f]+\] \[info\] n:\s*(\d+) pts
  * it to exit. Errors: CLIPSTREAM_BAD_CONFIG (options), CLIPSTREAM_SOURCE_TOO_LARGE (a limit),
  * CLIPSTREAM_DECODE_FAILED (with ffmpeg's last error line), CLIPSTREAM_DECODE_TIMEOUT,
  * CLIPSTREAM_NO_FRAMES, CLIPSTREAM_ABORTED.
+ *
+ * `probed` may be the probe still under way: where the ffmpeg command needs nothing from it
+ * (startsBeforeProbe), ffmpeg starts at once and its frames are held until the probe has
+ * answered and the limits are checked; otherwise the probe is awaited first. A failed probe's
+ * error is the call's error.
  */
 export async function* decodeFrames(
+  src: ResolvedSource,
+  probed: ProbeInfo | Promise<ProbeInfo>,
+  opts: DecodeOptions,
+): AsyncGenerator<Frame, void, undefined> {
+  if (!(probed instanceof Promise)) {
+    yield* decodeProbed(src, probed, opts);
+    return;
+  }
+  const settings = parseDecodeSettings(opts);
+  const limits = parseLimits(opts.limits);
+  if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
+  const early = await startsBeforeProbe(src, settings.sampling, opts);
+  if (!early) {
+    yield* decodeProbed(src, await probed, opts);
+    return;
+  }
+  const threads = opts.threads ?? machineBudget('cpu').decoderThreads;
+  // The first video stream that is not a cover picture, as the probe picks it; square pixels,
+  // as nearly every source has (checked below).
+  const plan = buildDecodePlan(
+    src,
+    { streamIndex: undefined, sampleAspectRatio: 1, startTimeSec: 0 },
+    { ...settings, decode: 'keyframes', threads },
+    limits,
+  );
+  const run = new DecodeRun(src, plan, limits, opts.signal, 0);
+  try {
+    const info = await probed;
+    checkLimits(info, limits);
+    if (info.sampleAspectRatio !== 1) {
+      await run.close();
+      yield* decodeProbed(src, info, opts);
+      return;
+    }
+    if (early.notice) opts.onNotice?.(early.notice);
+    opts.onDecodeChoice?.({ mode: 'keyframes', reason: 'keyframe sampling' });
+    run.setStartTime(info.startTimeSec);
+    yield* run.frames();
+  } finally {
+    await run.close();
+  }
+}
+
+/**
+ * Whether ffmpeg can start before the probe answers (decodeFrames), and the hardware-decode
+ * line to log if so: keyframe sampling of a recorded source (an RTSP camera would be opened
+ * twice) decoded on the CPU. Its command needs nothing from the probe: keyframes only, the
+ * first video stream, pts moved to the video's timeline afterwards. When even the most
+ * NVDEC-friendly source would decode on the CPU here, every source does.
+ */
+async function startsBeforeProbe(
+  src: ResolvedSource,
+  sampling: DecodeSettings['sampling'],
+  opts: DecodeOptions,
+): Promise<{ notice: string | undefined } | undefined> {
+  const forced = opts.decode ?? 'auto';
+  if (sampling.strategy !== 'keyframes' || src.kind === 'rtsp') return undefined;
+  if (forced !== 'auto' && forced !== 'keyframes') return undefined;
+  const setting = opts.hwaccel ?? 'auto';
+  const hw =
+    setting === 'cpu'
+      ? { use: 'cpu' as const, reason: 'off' }
+      : chooseHwDecode(setting, await detectCuda((await binaries()).ffmpeg), {
+          codec: 'h264',
+          sampleAspectRatio: 1,
+          sceneSampling: false,
+        });
+  if (hw.use !== 'cpu') return undefined;
+  return { notice: fallbackLine(hw, setting) };
+}
+
+async function* decodeProbed(
   src: ResolvedSource,
   info: ProbeInfo,
   opts: DecodeOptions,
@@ -196,7 +273,7 @@ class DecodeRun {
   private readonly tail = new StderrTail();
   private readonly pts: number[] = [];
   private nextReport = 0;
-  private readonly startUs: number;
+  private startUs: number;
   private badReport: string | undefined;
   private started = false;
   private finished = false;
@@ -248,6 +325,11 @@ class DecodeRun {
     signal?.addEventListener('abort', this.onAbort, { once: true });
     if (signal?.aborted) this.stop('aborted');
     this.command.run();
+  }
+
+  /** The container's start time, once the probe has told it (a run started before the probe). */
+  setStartTime(startTimeSec: number): void {
+    this.startUs = Math.round(startTimeSec * 1e6);
   }
 
   async *frames(): AsyncGenerator<Frame, void, undefined> {

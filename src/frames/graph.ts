@@ -195,7 +195,8 @@ export interface PlanSettings {
 /** ffmpeg options and filter chain for one decode. */
 export function buildDecodePlan(
   src: ResolvedSource,
-  info: Pick<ProbeInfo, 'streamIndex' | 'sampleAspectRatio' | 'startTimeSec'>,
+  /** `streamIndex` undefined: the first video stream that is not a cover picture (`0:V:0`) */
+  info: Pick<ProbeInfo, 'sampleAspectRatio' | 'startTimeSec'> & { streamIndex: number | undefined },
   settings: PlanSettings,
   limits: Pick<MediaLimits, 'networkTimeoutMs' | 'maxDurationSec'>,
 ): DecodePlan {
@@ -243,7 +244,8 @@ export function buildDecodePlan(
   ];
   const outputOptions = [
     '-map',
-    `0:${info.streamIndex}`,
+    // `V`: video that is not an attached picture, the probe's own rule (probe.ts).
+    info.streamIndex === undefined ? '0:V:0' : `0:${info.streamIndex}`,
     '-an',
     '-sn',
     '-dn',

@@ -130,15 +130,17 @@ async function processVideoSignal(
   textPromise.catch(() => undefined);
 
   const source = await trace('source', () => open(req.uri));
-  const info = await trace('probe', () => probe(source, { signal, limits: ctx.limits }));
+  // Handed to the decoder unresolved: where ffmpeg's command needs nothing from the probe
+  // (keyframe sampling), ffmpeg starts while ffprobe reads the header.
+  const probing = trace('probe', () => probe(source, { signal, limits: ctx.limits }));
+  probing.catch(() => undefined);
 
   const { height, width, resize } = embedder.input;
   const limit = framesInFlightFor(ctx, height * width * 3);
   const times: number[] = [];
   const pending: Promise<Float32Array>[] = [];
   const embeds: Float32Array[] = [];
-  const expected =
-    req.sampling.strategy === 'fps' ? Math.max(1, Math.ceil(info.durationSec * req.sampling.fps)) : undefined;
+  let expected: number | undefined;
   let decodeMs = 0;
   let firstSubmit = 0;
   const drainOne = async (): Promise<void> => {
@@ -151,7 +153,7 @@ async function processVideoSignal(
 
   await trace('frames', async () => {
     const tDecode = performance.now();
-    for await (const frame of decodeFrames(source, info, {
+    for await (const frame of decodeFrames(source, probing, {
       width,
       height,
       resize,
@@ -163,7 +165,13 @@ async function processVideoSignal(
       ...(ctx.hwaccel !== undefined ? { hwaccel: ctx.hwaccel } : {}),
       onNotice: (line) => ctx.log.info(line),
     })) {
-      if (firstSubmit === 0) firstSubmit = performance.now();
+      if (firstSubmit === 0) {
+        firstSubmit = performance.now();
+        // Frames come only once the probe has answered.
+        const { durationSec } = await probing;
+        if (req.sampling.strategy === 'fps')
+          expected = Math.max(1, Math.ceil(durationSec * req.sampling.fps));
+      }
       times.push(frame.timeSec);
       const p = embedder.embedFrame(frame.data, signal);
       p.catch(() => undefined);
@@ -176,6 +184,7 @@ async function processVideoSignal(
     while (pending.length > 0) await drainOne();
   });
   const embedMs = firstSubmit === 0 ? 0 : performance.now() - firstSubmit;
+  const info = await probing;
   if (embeds.length === 0)
     throw new ClipstreamError('CLIPSTREAM_NO_FRAMES', `no frames were sampled from ${req.uri}`);
 

@@ -2,18 +2,37 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cpuBudget } from '../../src/budget.js';
 import { budgetVariants } from '../../src/bench/budget.js';
+import { laneLayout } from '../../src/embed/sessions.js';
 
 describe('CPU budget', () => {
-  it('on a CPU node the encoder keeps the cores, never spins, and each decoder gets one thread per two cores', () => {
+  it('on a CPU node the encoder keeps the cores in two lanes, never spins, and each decoder gets one thread per two cores', () => {
     assert.deepEqual(cpuBudget(2, 'cpu'), {
       decoderThreads: 1,
-      intraOpThreads: 0,
+      encoderLanes: 2,
+      intraOpThreads: 1,
       allowSpinning: false,
       videosInFlight: 2,
     });
     assert.equal(cpuBudget(16, 'cpu').decoderThreads, 8);
     assert.equal(cpuBudget(1, 'cpu').decoderThreads, 1);
     assert.equal(cpuBudget(0.5, 'cpu').decoderThreads, 1);
+    // One core: one lane with the runtime's own thread count; more cores split between two lanes.
+    assert.deepEqual([cpuBudget(1, 'cpu').encoderLanes, cpuBudget(1, 'cpu').intraOpThreads], [1, 0]);
+    assert.deepEqual([cpuBudget(16, 'cpu').encoderLanes, cpuBudget(16, 'cpu').intraOpThreads], [2, 8]);
+    assert.deepEqual([cpuBudget(3, 'cpu').encoderLanes, cpuBudget(3, 'cpu').intraOpThreads], [2, 1]);
+  });
+
+  it('lane layout: the budget unless set, the cores split between the lanes unless the threads are set, one lane on CUDA', () => {
+    assert.deepEqual(laneLayout({ intraOpThreads: 0 }, 2), { encoderLanes: 2, intraOpThreads: 1 });
+    assert.deepEqual(laneLayout({ lanes: 0, intraOpThreads: 0 }, 8), { encoderLanes: 2, intraOpThreads: 4 });
+    assert.deepEqual(laneLayout({ lanes: 1, intraOpThreads: 0 }, 8), { encoderLanes: 1, intraOpThreads: 0 });
+    assert.deepEqual(laneLayout({ lanes: 4, intraOpThreads: 0 }, 2), { encoderLanes: 4, intraOpThreads: 1 });
+    assert.deepEqual(laneLayout({ lanes: 2, intraOpThreads: 3 }, 2), { encoderLanes: 2, intraOpThreads: 3 });
+    assert.deepEqual(laneLayout({ lanes: 3, intraOpThreads: 0 }, 16, 'cuda'), {
+      encoderLanes: 1,
+      intraOpThreads: 0,
+    });
+    assert.equal(cpuBudget(16, 'cuda').encoderLanes, 1);
   });
 
   it('on a GPU node the cores go to the decoders', () => {

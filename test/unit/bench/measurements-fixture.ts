@@ -23,6 +23,7 @@ export function measurements(over: Partial<Measurements> = {}): Measurements {
     runtime: {
       provider: 'cpu',
       intraOpThreads: 0,
+      encoderLanes: 1,
       batch: { maxBatch: 16, maxWaitMs: 10, maxQueued: 64 },
       framesInFlight: 32,
     },
@@ -56,8 +57,8 @@ export function measurements(over: Partial<Measurements> = {}): Measurements {
       { sampling: 'keyframes', frames: 30, runs: 2, medianMs: 400, framesPerSec: 75 },
     ],
     embed: [
-      { batch: 1, runs: 10, medianMs: 100, framesPerSec: 10, gflops: 80 },
-      { batch: 16, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: 100 },
+      { batch: 1, lanes: 1, runs: 10, medianMs: 100, framesPerSec: 10, gflops: 80 },
+      { batch: 16, lanes: 1, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: 100 },
     ],
     match: { frames: 120, queries: 8, captions: 12, runs: 10, medianMs: 12, framesPerSec: 10000 },
     endToEnd: [

@@ -56,7 +56,7 @@ describe('bench summary math', () => {
 
   it('reports n/a shares when the model cost is unknown', () => {
     const m = measurements({
-      embed: [{ batch: 16, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: null }],
+      embed: [{ batch: 16, lanes: 1, runs: 3, medianMs: 1280, framesPerSec: 12.5, gflops: null }],
     });
     const s = summarise(m);
     assert.equal(s.embedAtPipelineBatch.ofPeakPct, null);
@@ -66,7 +66,7 @@ describe('bench summary math', () => {
 
   it('summarises int8 against fp32 and the reference', () => {
     const m = measurements({
-      embedInt8: [{ batch: 16, runs: 3, medianMs: 640, framesPerSec: 25, gflops: 200 }],
+      embedInt8: [{ batch: 16, lanes: 1, runs: 3, medianMs: 640, framesPerSec: 25, gflops: 200 }],
       int8Agreement: { frames: 16, meanCosine: 0.999, minCosine: 0.998 },
       endToEnd: [
         ...measurements().endToEnd,

@@ -117,4 +117,96 @@ describe('Batcher', () => {
     );
     await assert.rejects(slow.submit(2), (e: unknown) => e instanceof ClipstreamError);
   });
+  it('runs up to maxConcurrent batches at once (one per lane), never more', async () => {
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    const batches: number[][] = [];
+    const b = new Batcher({
+      maxBatch: 4, // two per lane
+      maxWaitMs: 1000,
+      maxQueued: 16,
+      maxConcurrent: 2,
+      run: async (items: number[]) => {
+        batches.push([...items]);
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((res) => gates.push(res));
+        running -= 1;
+        return items;
+      },
+    });
+    const all = Promise.all(Array.from({ length: 6 }, (_, i) => b.submit(i)));
+    await sleep(5);
+    // The first full batch was shared between the two free lanes; the rest waits for a lane.
+    assert.equal(b.inFlight, 2);
+    assert.deepEqual(batches, [[0], [1]]);
+    assert.equal(b.queued, 4);
+    gates.shift()?.();
+    await sleep(5);
+    // One lane came free: it takes a whole batch, the other lane still runs.
+    assert.deepEqual(batches[2], [2, 3]);
+    assert.equal(b.inFlight, 2);
+    while (batches.flat().length < 6 || gates.length > 0) {
+      gates.shift()?.();
+      await sleep(1);
+    }
+    assert.deepEqual(await all, [0, 1, 2, 3, 4, 5]);
+    assert.equal(peak, 2);
+    assert.ok(
+      batches.every((x) => x.length <= 2),
+      `a lane's run is at most 4 / 2: ${JSON.stringify(batches)}`,
+    );
+    assert.throws(
+      () => new Batcher({ maxBatch: 1, maxWaitMs: 1, maxQueued: 1, maxConcurrent: 0, run: async (x) => x }),
+      RangeError,
+    );
+  });
+
+  it('an item that already waited for a lane runs as soon as the lane is free, without waiting again', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const started: number[][] = [];
+    const b = new Batcher({
+      maxBatch: 8,
+      maxWaitMs: 30,
+      maxQueued: 16,
+      run: async (items: number[]) => {
+        started.push([...items]);
+        if (items[0] === 1) await gate;
+        return items;
+      },
+    });
+    const first = Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(i + 1))); // full: runs at once
+    const late = b.submit(100); // queued behind the running batch
+    await sleep(60); // longer than maxWaitMs
+    assert.equal(started.length, 1);
+    release();
+    // Before any timer could fire: the lane's release itself started the waiting item.
+    await new Promise<void>((res) => setImmediate(res));
+    assert.deepEqual(started[1], [100]);
+    await Promise.all([first, late]);
+  });
+  it('what has waited is shared between the free lanes, so that they finish together', async () => {
+    const batches: number[][] = [];
+    const b = new Batcher({
+      maxBatch: 32,
+      maxWaitMs: 20,
+      maxQueued: 64,
+      maxConcurrent: 2,
+      run: async (items: number[]) => {
+        batches.push([...items]);
+        return items;
+      },
+    });
+    // Ten frames, fewer than a lane's batch (16 of 32): after the wait, five on each lane.
+    assert.deepEqual(
+      await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(i))),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.deepEqual(batches, [
+      [0, 1, 2, 3, 4],
+      [5, 6, 7, 8, 9],
+    ]);
+  });
 });
