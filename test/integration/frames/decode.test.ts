@@ -63,6 +63,9 @@ function assertTimes(actual: number[], expected: number[]): void {
   );
 }
 
+const rowIsBlack = (f: Frame, w: number, y: number): boolean =>
+  f.data.subarray(y * w * 3, (y + 1) * w * 3).every((v) => v < 20);
+
 let dir: string;
 const clip: Record<string, string> = {};
 
@@ -78,6 +81,7 @@ before(async () => {
       [0.5, 24],
     ]),
     makeClip((clip.offset = p('offset.mp4')), { durationSec: 2, fps: 25, startOffsetSec: 5 }),
+    makeClip((clip.offsetGop = p('offset-gop.mp4')), { durationSec: 2, fps: 25, startOffsetSec: 5, gop: 10 }),
     makeClip((clip.short = p('short.mp4')), { durationSec: 2, fps: 10 }),
     makeClip((clip.long = p('long.mp4')), { durationSec: 20, fps: 30, width: 96, height: 64 }),
     makeClip((clip.anamorphic = p('anamorphic.mp4')), {
@@ -208,9 +212,6 @@ describe('sampling strategies', () => {
 });
 
 describe('resize', () => {
-  const rowIsBlack = (f: Frame, w: number, y: number): boolean =>
-    f.data.subarray(y * w * 3, (y + 1) * w * 3).every((v) => v < 20);
-
   it('gives width*height*3 rgb24 bytes in every mode', async () => {
     for (const resize of ['crop', 'letterbox', 'stretch'] as const) {
       const [f] = await collect(clip.web!, {
@@ -255,6 +256,72 @@ describe('resize', () => {
     // 160x120 at SAR 2 shows as 320x120 -> 64x24, padded by 20 rows above and below.
     assert.ok(rowIsBlack(f!, 64, 0) && rowIsBlack(f!, 64, 18) && rowIsBlack(f!, 64, 45));
     assert.ok(!rowIsBlack(f!, 64, 22) && !rowIsBlack(f!, 64, 32));
+  });
+});
+
+describe('keyframes: ffmpeg starts while the probe is under way', () => {
+  async function both(path: string, opts: DecodeOptions): Promise<{ awaited: Frame[]; early: Frame[] }> {
+    const awaited = await collect(path, opts);
+    const src = await resolveSource(path, policy);
+    const early: Frame[] = [];
+    for await (const f of decodeFrames(src, probe(src), opts)) early.push(f);
+    return { awaited, early };
+  }
+
+  it('gives the frames, times and pixels of a decode after the probe (container start time of 5 s)', async () => {
+    const { awaited, early } = await both(clip.offsetGop!, { ...small, sampling: { strategy: 'keyframes' } });
+    assert.equal(awaited.length, 5);
+    assert.ok((awaited[0]?.timeSec ?? -1) < 0.5, 'times count from the container start');
+    assert.deepEqual(
+      early.map((f) => [f.index, f.timeSec]),
+      awaited.map((f) => [f.index, f.timeSec]),
+    );
+    early.forEach((f, i) => assert.deepEqual(f.data, awaited[i]?.data, `frame ${i}`));
+  });
+
+  it('a source with non-square pixels is decoded again with the square-pixel chain', async () => {
+    const opts = {
+      width: 64,
+      height: 64,
+      resize: 'letterbox' as const,
+      sampling: { strategy: 'keyframes' as const },
+    };
+    const { awaited, early } = await both(clip.anamorphic!, opts);
+    assert.equal(early.length, awaited.length);
+    early.forEach((f, i) => assert.deepEqual(f.data, awaited[i]?.data, `frame ${i}`));
+    // 64x24 picture, padded by 20 rows: what the square-pixel chain gives (not 64x48).
+    assert.ok(rowIsBlack(early[0]!, 64, 18) && !rowIsBlack(early[0]!, 64, 22));
+  });
+
+  it("a failed probe is the call's error, and ffmpeg is stopped", async () => {
+    const src = await resolveSource(clip.text!, policy);
+    await rejectsWith(
+      decodeFrames(src, probe(src), { ...small, sampling: { strategy: 'keyframes' } }).next(),
+      'CLIPSTREAM_PROBE_FAILED',
+    );
+    assert.deepEqual(await ffmpegPids(clip.text!), []);
+  });
+
+  it('a source over a limit yields no frame, and ffmpeg is stopped', async () => {
+    const src = await resolveSource(clip.long!, policy);
+    const got: Frame[] = [];
+    const limits = { maxDurationSec: 5 };
+    await rejectsWith(
+      (async () => {
+        // The probe runs without the limit: the decoder checks it once the probe has answered.
+        for await (const f of decodeFrames(src, probe(src), {
+          ...small,
+          sampling: { strategy: 'keyframes' },
+          limits,
+        })) {
+          got.push(f);
+        }
+      })(),
+      'CLIPSTREAM_SOURCE_TOO_LARGE',
+      /duration/,
+    );
+    assert.equal(got.length, 0);
+    assert.deepEqual(await ffmpegPids(clip.long!), []);
   });
 });
 

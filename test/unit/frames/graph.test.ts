@@ -188,6 +188,9 @@ describe('decode plan', () => {
       maxDurationSec: 90,
     });
     assert.equal(optionValue(plan.outputOptions, '-map'), '0:3');
+    // Before the probe has answered: the first video stream that is not a cover picture.
+    const early = buildDecodePlan(fileSrc, { ...square, streamIndex: undefined }, settings, limits);
+    assert.equal(optionValue(early.outputOptions, '-map'), '0:V:0');
     assert.equal(optionValue(plan.outputOptions, '-fps_mode'), 'passthrough');
     assert.equal(optionValue(plan.outputOptions, '-f'), 'rawvideo');
     assert.equal(optionValue(plan.outputOptions, '-pix_fmt'), 'rgb24');
