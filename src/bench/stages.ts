@@ -110,7 +110,7 @@ export async function decodeStage(
     async () => {
       const source = await resolveSource(path, { allowPrivateNetworks: false });
       // As the pipeline does: the probe handed over unresolved (keyframes start ffmpeg at once).
-      const probing = probe(source);
+      const probing = probe(source, { keyframes: sampling.strategy === 'fps' });
       probing.catch(() => undefined);
       let n = 0;
       for await (const f of decodeFrames(source, probing, { ...size, sampling })) {

@@ -205,8 +205,10 @@ async function decodeChoice(
   // The keyframe probe reads packet flags only; a failure just leaves keyframe modes out.
   // A source of unknown length (a live stream) is never read ahead for its keyframes: that
   // would hold the decode back (and open a second connection) for the probe's whole window.
+  // A local file's was read by the probe itself, beside its header read (probe.ts).
   const keyframes =
-    wantsKeyframeProbe(input) && info.durationSec > 0
+    info.keyframes ??
+    (wantsKeyframeProbe(input) && info.durationSec > 0
       ? await probeKeyframes(src, info, {
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.limits ? { limits: opts.limits } : {}),
@@ -214,7 +216,7 @@ async function decodeChoice(
           if (opts.signal?.aborted) throw err;
           return undefined;
         })
-      : undefined;
+      : undefined);
   return chooseDecode({ ...input, keyframes });
 }
 

@@ -137,6 +137,13 @@ export function checkLimits(info: ProbeInfo, limits: MediaLimits): void {
 export interface ProbeOptions {
   signal?: AbortSignal;
   limits?: Partial<MediaLimits>;
+  /**
+   * Also read a local file's keyframe spacing (probeKeyframes) for the decode choice, in a
+   * second ffprobe beside the first rather than after it. Local files only: over a network it
+   * would read the stream ahead (a live playlist for the probe's whole window); the decoder
+   * reads a remote source's later, once the probe has shown a finite duration.
+   */
+  keyframes?: boolean;
 }
 
 /**
@@ -166,7 +173,18 @@ export async function probe(src: ResolvedSource, opts: ProbeOptions = {}): Promi
     '-i',
     src.input,
   ];
-  const stdout = await runProbe(bin.ffprobe, args, limits.probeTimeoutMs, opts.signal);
+  // The keyframe read is an optimisation: its failure leaves the keyframe modes out.
+  const spacing =
+    opts.keyframes === true && src.kind === 'file'
+      ? probeKeyframes(src, { streamIndex: undefined }, opts).catch(() => undefined)
+      : undefined;
+  let stdout: string;
+  try {
+    stdout = await runProbe(bin.ffprobe, args, limits.probeTimeoutMs, opts.signal);
+  } finally {
+    // Never leave the second ffprobe behind (it ends within the probe's own limits).
+    await spacing;
+  }
   let json: unknown;
   try {
     json = JSON.parse(stdout);
@@ -174,6 +192,8 @@ export async function probe(src: ResolvedSource, opts: ProbeOptions = {}): Promi
     throw new ClipstreamError('CLIPSTREAM_PROBE_FAILED', 'ffprobe printed invalid JSON', { cause: err });
   }
   const info = probeInfoFromJson(json, src);
+  const keyframes = await spacing;
+  if (keyframes) info.keyframes = keyframes;
   checkLimits(info, limits);
   return info;
 }
@@ -188,7 +208,8 @@ export const KEYFRAME_PROBE_SEC = 60;
  */
 export async function probeKeyframes(
   src: ResolvedSource,
-  info: Pick<ProbeInfo, 'streamIndex'>,
+  /** `streamIndex` undefined: the first video stream that is not a cover picture (`V:0`), the probe's choice */
+  info: { streamIndex: number | undefined },
   opts: ProbeOptions = {},
 ): Promise<KeyframeSpacing | undefined> {
   const limits = parseLimits(opts.limits);
@@ -199,7 +220,7 @@ export async function probeKeyframes(
     'error',
     ...sourceInputOptions(src, limits),
     '-select_streams',
-    String(info.streamIndex),
+    info.streamIndex === undefined ? 'V:0' : String(info.streamIndex),
     '-read_intervals',
     `%+${KEYFRAME_PROBE_SEC}`,
     '-show_entries',

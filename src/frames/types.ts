@@ -1,4 +1,5 @@
 /** Data types shared by the frames stage's modules. */
+import type { KeyframeSpacing } from './strategy.js';
 
 /** What the probe learnt about a source's video stream. */
 export interface ProbeInfo {
@@ -24,6 +25,8 @@ export interface ProbeInfo {
   streamIndex: number;
   /** Sample (pixel) aspect ratio, width over height; 1 for square or unknown pixels. */
   sampleAspectRatio: number;
+  /** Keyframe spacing of the stream's start, when the probe was asked for it (`keyframes`). */
+  keyframes?: KeyframeSpacing;
 }
 
 /** One sampled frame. */

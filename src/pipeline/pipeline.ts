@@ -132,7 +132,9 @@ async function processVideoSignal(
   const source = await trace('source', () => open(req.uri));
   // Handed to the decoder unresolved: where ffmpeg's command needs nothing from the probe
   // (keyframe sampling), ffmpeg starts while ffprobe reads the header.
-  const probing = trace('probe', () => probe(source, { signal, limits: ctx.limits }));
+  // fps sampling: a local file's keyframe spacing is read beside the header (probe.ts).
+  const keyframes = req.sampling.strategy === 'fps' && (ctx.decode ?? 'auto') === 'auto';
+  const probing = trace('probe', () => probe(source, { signal, limits: ctx.limits, keyframes }));
   probing.catch(() => undefined);
 
   const { height, width, resize } = embedder.input;

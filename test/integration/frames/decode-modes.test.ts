@@ -93,6 +93,29 @@ describe('decode modes', () => {
     assertRealFrames(frames);
   });
 
+  it("a local file's keyframe spacing is read beside the probe, and the decoder uses it", async () => {
+    const src = await resolveSource(clip, { allowPrivateNetworks: false });
+    const plain = await probe(src);
+    assert.equal(plain.keyframes, undefined);
+    const info = await probe(src, { keyframes: true });
+    assert.deepEqual(info.keyframes, { count: 6, maxGapSec: 1, meanGapSec: 1 });
+    assert.deepEqual({ ...info, keyframes: undefined }, { ...plain, keyframes: undefined });
+    // Same choice and frames as the decoder's own keyframe read after the probe.
+    const frames: Frame[] = [];
+    let choice: DecodeChoice | undefined;
+    const opts = {
+      ...size,
+      sampling: { strategy: 'fps' as const, fps: 0.5 },
+      onDecodeChoice: (c: DecodeChoice) => (choice = c),
+    };
+    for await (const f of decodeFrames(src, info, opts)) frames.push(f);
+    assert.equal(choice?.mode, 'keyframes');
+    assert.deepEqual(
+      frames.map((f) => f.timeSec),
+      [0, 2, 4],
+    );
+  });
+
   it('seek gives exactly the first frame of every bucket, as a full decode selects it', async () => {
     const { frames, choice } = await collect(clip, {
       sampling: { strategy: 'fps', fps: 1.5 },
