@@ -52,12 +52,14 @@ describe('CPU budget', () => {
     assert.equal(last?.allowSpinning, false);
     assert.equal(last?.decodeThreads, 1);
     assert.equal(last?.videos, 2);
+    assert.equal(last?.encoderLanes, 2);
+    assert.equal(v[0]?.encoderLanes, 1);
     for (let i = 1; i < v.length; i++) {
       const a = v[i - 1]!;
       const b = v[i]!;
-      const changed = (['decode', 'decodeThreads', 'allowSpinning', 'videos'] as const).filter(
-        (k) => a[k] !== b[k],
-      );
+      const changed = (
+        ['decode', 'decodeThreads', 'allowSpinning', 'encoderLanes', 'videos'] as const
+      ).filter((k) => a[k] !== b[k]);
       assert.equal(changed.length, 1, `${b.change}: ${changed.join(',')}`);
     }
   });
