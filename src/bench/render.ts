@@ -1,4 +1,5 @@
 /** Renders a benchmark report as a terminal table (stdout) or as Markdown (bench/README.md). */
+import { laneBatch } from './report.js';
 import type { BenchReport } from './report.js';
 
 interface Table {
@@ -38,7 +39,7 @@ function header(r: BenchReport): [string, string][] {
     ['software', `node ${m.node}, onnxruntime-node ${m.onnxruntime}, ffmpeg ${m.ffmpeg}`],
     [
       'runtime',
-      `provider ${r.runtime.provider}, ${r.runtime.encoderLanes} encoder lane(s) of ${threads} intra-op thread(s), batcher max ${r.runtime.batch.maxBatch} / ${r.runtime.batch.maxWaitMs} ms`,
+      `provider ${r.runtime.provider}, ${r.runtime.encoderLanes || 1} encoder lane(s) of ${threads} intra-op thread(s), batcher max ${r.runtime.batch.maxBatch} / ${r.runtime.batch.maxWaitMs} ms`,
     ],
     ['model', `${mo.description}${mo.params ? `, ${fmt(mo.params / 1e6, 4)} M parameters` : ''}`],
     ['model cost', cost],
@@ -57,7 +58,7 @@ function tables(r: BenchReport): Table[] {
   const embedRows = (rows: BenchReport['embed'], label: string) =>
     rows.map((e) => [
       label,
-      String(e.batch),
+      e.lanes > 1 ? `${e.batch} x ${e.lanes} lanes` : String(e.batch),
       String(e.runs),
       fmt(e.medianMs),
       fmt(e.framesPerSec),
@@ -231,7 +232,7 @@ export function summaryLines(r: BenchReport): string[] {
   const e2e = r.endToEnd.find((x) => x.model === 'fp32' && x.videos === 1);
   if (e2e) {
     lines.push(
-      `Inside the pipeline the encoder ran batches of ${fmt(e2e.meanBatch)} frames on average (up to ${r.runtime.batch.maxBatch} allowed), busy ${pctText(e2e.encoderBusyPct)} of the time at ${fmt(e2e.encoderFramesPerSec)} frames/s; the event loop stalled up to ${fmt(e2e.eventLoopMaxStallMs)} ms at a time.`,
+      `Inside the pipeline the encoder ran batches of ${fmt(e2e.meanBatch)} frames on average (up to ${laneBatch(r.runtime)} per lane on ${r.runtime.encoderLanes || 1} lane(s)), busy ${pctText(e2e.encoderBusyPct)} of the time at ${fmt(e2e.encoderFramesPerSec)} frames/s; the event loop stalled up to ${fmt(e2e.eventLoopMaxStallMs)} ms at a time.`,
     );
   }
   if (s.concurrentOfSlowestPct !== null) {

@@ -159,10 +159,17 @@ export function pairedSpeedup(
   return a.framesPerSec / b.framesPerSec;
 }
 
+/** Most frames in one lane's run: its share of the batcher's batch (src/embed/batcher.ts). */
+export function laneBatch(r: Pick<RuntimeInfo, 'batch' | 'encoderLanes'>): number {
+  // Reports recorded before the lanes have no `encoderLanes`: one lane.
+  return Math.ceil(r.batch.maxBatch / Math.max(1, r.encoderLanes || 1));
+}
+
 /** The derived figures of design.md 6 from the raw measurements. */
 export function summarise(m: Measurements): Summary {
   const peakGflops = Math.max(...m.matmul.map((r) => r.gflops));
-  const atBatch = nearestBatch(m.embed, m.runtime.batch.maxBatch);
+  // The pipeline's batch is each lane's share of the batcher's (8 of 16 on two lanes).
+  const atBatch = nearestBatch(m.embed, laneBatch(m.runtime));
   const gflopRows = m.embed.filter((r) => r.gflops !== null);
   const bestGflops = gflopRows.length > 0 ? Math.max(...gflopRows.map((r) => r.gflops as number)) : null;
   const decode = m.decode.find((d) => d.sampling === m.sampling);

@@ -8,7 +8,7 @@ import type { EncoderSessions, Provider, RuntimeOptions } from './sessions.js';
 import { TextTokenizer } from './tokenizer.js';
 
 export interface BatchOptions {
-  /** Most frames in one image-encoder run. Default 16. */
+  /** Most frames the image encoder runs at once, over all lanes (each lane takes its share). Default 16. */
   readonly maxBatch: number;
   /** Longest a frame waits for a fuller batch, in milliseconds. Default 10. */
   readonly maxWaitMs: number;

@@ -23,7 +23,7 @@ export const EmbedOptionsSchema = z.object({
    * (0 = the CPU budget's: two on two or more cores; always one on CUDA). @defaultValue 0
    */
   encoderLanes: z.number().int().min(0).max(64).default(0),
-  /** Most frames in one image-encoder run. @defaultValue 16 */
+  /** Most frames the image encoder runs at once, over all its lanes (each lane's run takes its share). @defaultValue 16 */
   batchSize: z.number().int().min(1).max(1024).default(16),
   /** Longest a frame waits for a fuller batch, in milliseconds. @defaultValue 10 */
   batchWaitMs: z.number().int().min(0).max(10_000).default(10),
