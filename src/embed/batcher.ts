@@ -44,6 +44,10 @@ export class Batcher<I, O> {
   private readonly maxConcurrent: number;
   /** most items in one lane's run */
   private readonly laneBatch: number;
+  /** runs under way: their size and start (for the share of the next run) */
+  private readonly runs = new Set<{ size: number; at: number }>();
+  /** recent milliseconds per item of a run (moving average); undefined before the first run */
+  private msPerItem: number | undefined;
 
   constructor(private readonly opts: BatcherOptions<I, O>) {
     if (opts.maxBatch < 1 || opts.maxQueued < opts.maxBatch) {
@@ -119,22 +123,32 @@ export class Batcher<I, O> {
   }
 
   /**
-   * Starts batches on the free lanes from what is queued, shared between them so that they
-   * finish together: the last frames of a video on one lane while the other idles would cost
-   * a lane's whole batch.
+   * Starts batches on the free lanes from what is queued. Each run takes its share, so that the
+   * lanes finish together: the queue and what the running lanes still have to do, split
+   * evenly over the lanes (at most a lane's batch). Otherwise the last frames of a video could
+   * all go to one lane while another, about to come free, then idles for a whole batch. With
+   * one lane this is the whole queue up to the batch size.
    */
   private dispatch(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.running < this.maxConcurrent && this.queue.length > 0) {
-      const free = this.maxConcurrent - this.running;
-      void this.flush(Math.min(this.laneBatch, Math.ceil(this.queue.length / free)));
+      const now = performance.now();
+      let ahead = 0;
+      for (const r of this.runs) {
+        const done = this.msPerItem === undefined ? 0 : (now - r.at) / this.msPerItem;
+        ahead += Math.max(0, r.size - done);
+      }
+      const share = Math.ceil((this.queue.length + ahead) / this.maxConcurrent);
+      void this.flush(Math.max(1, Math.min(this.laneBatch, this.queue.length, share)));
     }
   }
 
   private async flush(take: number): Promise<void> {
     this.running += 1;
     const batch = this.queue.splice(0, take);
+    const run = { size: batch.length, at: performance.now() };
+    this.runs.add(run);
     batch.forEach(detach);
     this.wakeRoom();
     const t0 = performance.now();
@@ -146,12 +160,16 @@ export class Batcher<I, O> {
           `batch returned ${out.length} results for ${batch.length} items`,
         );
       }
-      this.opts.onBatch?.(batch.length, performance.now() - t0);
+      const ms = performance.now() - t0;
+      const per = ms / batch.length;
+      this.msPerItem = this.msPerItem === undefined ? per : 0.7 * this.msPerItem + 0.3 * per;
+      this.opts.onBatch?.(batch.length, ms);
       batch.forEach((p, i) => p.resolve(out[i] as O));
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
       this.running -= 1;
+      this.runs.delete(run);
       this.schedule();
     }
   }

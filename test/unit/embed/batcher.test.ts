@@ -209,4 +209,36 @@ describe('Batcher', () => {
       [5, 6, 7, 8, 9],
     ]);
   });
+  it('a free lane leaves a share for a lane about to finish, instead of taking a whole batch', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const batches: number[][] = [];
+    const b = new Batcher({
+      maxBatch: 16, // 8 per lane
+      maxWaitMs: 5,
+      maxQueued: 64,
+      maxConcurrent: 2,
+      run: async (items: number[]) => {
+        batches.push([...items]);
+        if (items.includes(100)) await gate;
+        return items;
+      },
+    });
+    // Instant runs: the batcher learns that an item takes next to no time...
+    await Promise.all([1, 2, 3, 4].map((i) => b.submit(i)));
+    // ...so a lane still busy with a batch of those is about to come free.
+    const held = b.submit(100);
+    await sleep(20);
+    assert.equal(b.inFlight, 1);
+    const rest = Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(200 + i)));
+    await sleep(5);
+    // Eight frames queued, a full lane batch: the free lane takes half, not all eight.
+    assert.deepEqual(
+      batches.find((x) => x.includes(200)),
+      [200, 201, 202, 203],
+    );
+    release();
+    assert.deepEqual(await rest, [200, 201, 202, 203, 204, 205, 206, 207]);
+    assert.equal(await held, 100);
+  });
 });
