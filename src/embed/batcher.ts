@@ -151,7 +151,6 @@ export class Batcher<I, O> {
     this.runs.add(run);
     batch.forEach(detach);
     this.wakeRoom();
-    const t0 = performance.now();
     try {
       const out = await this.opts.run(batch.map((p) => p.item));
       if (out.length !== batch.length) {
@@ -160,7 +159,7 @@ export class Batcher<I, O> {
           `batch returned ${out.length} results for ${batch.length} items`,
         );
       }
-      const ms = performance.now() - t0;
+      const ms = performance.now() - run.at;
       const per = ms / batch.length;
       this.msPerItem = this.msPerItem === undefined ? per : 0.7 * this.msPerItem + 0.3 * per;
       this.opts.onBatch?.(batch.length, ms);

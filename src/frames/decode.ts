@@ -25,7 +25,7 @@ import {
   parseLimits,
 } from './options.js';
 import { machineBudget } from '../budget.js';
-import { chooseHwDecode, detectCuda, fallbackLine } from './hwdecode.js';
+import { type HwChoice, chooseHwDecode, detectCuda, fallbackLine } from './hwdecode.js';
 import { checkLimits, probeKeyframes } from './probe.js';
 import { type DecodeChoice, chooseDecode, seekTargets, wantsKeyframeProbe } from './strategy.js';
 import { KILL_GRACE_MS, StderrTail, classifyFfmpegFailure } from './process-util.js';
@@ -62,12 +62,13 @@ export async function* decodeFrames(
   const settings = parseDecodeSettings(opts);
   const limits = parseLimits(opts.limits);
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
-  const early = await startsBeforeProbe(src, settings.sampling, opts);
+  const bins = await binaries();
+  const early = await startsBeforeProbe(src, settings.sampling, opts, bins.ffmpeg);
   if (!early) {
     yield* decodeProbed(src, await probed, opts);
     return;
   }
-  const threads = opts.threads ?? machineBudget('cpu').decoderThreads;
+  const threads = decoderThreads(opts);
   // The first video stream that is not a cover picture, as the probe picks it; square pixels,
   // as nearly every source has (checked below).
   const plan = buildDecodePlan(
@@ -85,7 +86,8 @@ export async function* decodeFrames(
       yield* decodeProbed(src, info, opts);
       return;
     }
-    if (early.notice) opts.onNotice?.(early.notice);
+    const line = fallbackLine(early, opts.hwaccel ?? 'auto');
+    if (line) opts.onNotice?.(line);
     opts.onDecodeChoice?.({ mode: 'keyframes', reason: 'keyframe sampling' });
     run.setStartTime(info.startTimeSec);
     yield* run.frames();
@@ -95,31 +97,39 @@ export async function* decodeFrames(
 }
 
 /**
- * Whether ffmpeg can start before the probe answers (decodeFrames), and the hardware-decode
- * line to log if so: keyframe sampling of a recorded source (an RTSP camera would be opened
- * twice) decoded on the CPU. Its command needs nothing from the probe: keyframes only, the
- * first video stream, pts moved to the video's timeline afterwards. When even the most
- * NVDEC-friendly source would decode on the CPU here, every source does.
+ * Whether ffmpeg can start before the probe answers (decodeFrames), with the CPU decode choice
+ * if so: keyframe sampling of a recorded source (an RTSP camera would be opened twice) decoded
+ * on the CPU. Its command needs nothing from the probe: keyframes only, the first video
+ * stream, pts moved to the video's timeline afterwards. When even the most NVDEC-friendly
+ * source would decode on the CPU here, every source does.
  */
 async function startsBeforeProbe(
   src: ResolvedSource,
   sampling: DecodeSettings['sampling'],
   opts: DecodeOptions,
-): Promise<{ notice: string | undefined } | undefined> {
+  ffmpegBin: string,
+): Promise<HwChoice | undefined> {
   const forced = opts.decode ?? 'auto';
   if (sampling.strategy !== 'keyframes' || src.kind === 'rtsp') return undefined;
   if (forced !== 'auto' && forced !== 'keyframes') return undefined;
+  const hw = await hwChoice(opts, ffmpegBin, { codec: 'h264', sampleAspectRatio: 1, sceneSampling: false });
+  return hw.use === 'cpu' ? hw : undefined;
+}
+
+/** Where this decode runs: `hwaccel` off means the CPU, else chooseHwDecode on what ffmpeg offers. */
+async function hwChoice(
+  opts: DecodeOptions,
+  ffmpegBin: string,
+  source: Parameters<typeof chooseHwDecode>[2],
+): Promise<HwChoice> {
   const setting = opts.hwaccel ?? 'auto';
-  const hw =
-    setting === 'cpu'
-      ? { use: 'cpu' as const, reason: 'off' }
-      : chooseHwDecode(setting, await detectCuda((await binaries()).ffmpeg), {
-          codec: 'h264',
-          sampleAspectRatio: 1,
-          sceneSampling: false,
-        });
-  if (hw.use !== 'cpu') return undefined;
-  return { notice: fallbackLine(hw, setting) };
+  if (setting === 'cpu') return { use: 'cpu', reason: 'off' };
+  return chooseHwDecode(setting, await detectCuda(ffmpegBin), source);
+}
+
+/** ffmpeg decoder threads: the caller's, else the CPU budget's. */
+function decoderThreads(opts: DecodeOptions): number {
+  return opts.threads ?? machineBudget('cpu').decoderThreads;
 }
 
 async function* decodeProbed(
@@ -144,21 +154,17 @@ async function* decodeProbed(
   const bins = await binaries();
   const choice = await decodeChoice(src, info, settings.sampling, opts);
   opts.onDecodeChoice?.(choice);
-  const threads = opts.threads ?? machineBudget('cpu').decoderThreads;
+  const threads = decoderThreads(opts);
   if (choice.mode === 'seek') {
     yield* seekFrames(src, info, { ...settings, threads }, limits, opts.signal);
     return;
   }
-  const setting = opts.hwaccel ?? 'auto';
-  const hw =
-    setting === 'cpu'
-      ? { use: 'cpu' as const, reason: 'off' }
-      : chooseHwDecode(setting, await detectCuda(bins.ffmpeg), {
-          codec: info.codec,
-          sampleAspectRatio: info.sampleAspectRatio,
-          sceneSampling: settings.sampling.strategy === 'scene',
-        });
-  const line = fallbackLine(hw, setting);
+  const hw = await hwChoice(opts, bins.ffmpeg, {
+    codec: info.codec,
+    sampleAspectRatio: info.sampleAspectRatio,
+    sceneSampling: settings.sampling.strategy === 'scene',
+  });
+  const line = fallbackLine(hw, opts.hwaccel ?? 'auto');
   if (line) opts.onNotice?.(line);
   const planned = { ...settings, decode: choice.mode, threads };
   const runPlan = async function* (plan: DecodePlan): AsyncGenerator<Frame, void, undefined> {
