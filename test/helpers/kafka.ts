@@ -66,6 +66,40 @@ export function uniqueName(prefix: string): string {
 export const uniqueTopic = (prefix = 'topic'): string => uniqueName(prefix);
 export const uniqueGroup = (prefix = 'group'): string => uniqueName(prefix);
 
+/** The topics a worker with live streams uses, each unique to the test. */
+export interface LiveTopics {
+  input: string;
+  output: string;
+  dlq: string;
+  queries: string;
+  streams: string;
+  alerts: string;
+}
+
+export function liveTopics(prefix: string): LiveTopics {
+  return {
+    input: uniqueTopic(`${prefix}-in`),
+    output: uniqueTopic(`${prefix}-out`),
+    dlq: uniqueTopic(`${prefix}-dlq`),
+    queries: uniqueTopic(`${prefix}-q`),
+    streams: uniqueTopic(`${prefix}-streams`),
+    alerts: uniqueTopic(`${prefix}-alerts`),
+  };
+}
+
+/** The brokers and the topic settings of a worker process on `t`. */
+export function liveTopicEnv(t: LiveTopics): Record<string, string> {
+  return {
+    CLIPSTREAM_BROKERS: brokers().join(','),
+    CLIPSTREAM_INPUT_TOPIC: t.input,
+    CLIPSTREAM_OUTPUT_TOPIC: t.output,
+    CLIPSTREAM_DLQ_TOPIC: t.dlq,
+    CLIPSTREAM_QUERIES_TOPIC: t.queries,
+    CLIPSTREAM_STREAMS_TOPIC: t.streams,
+    CLIPSTREAM_ALERTS_TOPIC: t.alerts,
+  };
+}
+
 async function withAdmin<T>(brokerList: string[] | undefined, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka(brokerList ? { brokers: brokerList } : {}).admin();
   await admin.connect();

@@ -16,7 +16,7 @@ import { renderVideo } from '../../../eval/shapes/render.js';
 import { objectName, randomVideoSpec } from '../../../eval/shapes/world.js';
 import type { Alert, WindowDocument } from '../../../src/live/index.js';
 import { BIN, clipstream } from '../../helpers/cli.js';
-import { brokers, deleteTopics, follow, uniqueGroup, uniqueTopic } from '../../helpers/kafka.js';
+import { deleteTopics, follow, liveTopicEnv, liveTopics, uniqueGroup } from '../../helpers/kafka.js';
 import type { Seen } from '../../helpers/kafka.js';
 import { freePort, startRtspServer } from '../../helpers/live-servers.js';
 import type { RtspServer } from '../../helpers/live-servers.js';
@@ -54,14 +54,7 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
 }
 
 describe('streams in the worker', { timeout: 400_000 }, () => {
-  const t = {
-    input: uniqueTopic('live-in'),
-    output: uniqueTopic('live-out'),
-    dlq: uniqueTopic('live-dlq'),
-    queries: uniqueTopic('live-q'),
-    streams: uniqueTopic('live-streams'),
-    alerts: uniqueTopic('live-alerts'),
-  };
+  const t = liveTopics('live');
   const group = uniqueGroup('live');
   let dir: string;
   let rtsp: RtspServer;
@@ -71,13 +64,7 @@ describe('streams in the worker', { timeout: 400_000 }, () => {
   const alerts: Seen<Alert>[] = [];
   const consumers: Consumer[] = [];
   const env = {
-    CLIPSTREAM_BROKERS: brokers().join(','),
-    CLIPSTREAM_INPUT_TOPIC: t.input,
-    CLIPSTREAM_OUTPUT_TOPIC: t.output,
-    CLIPSTREAM_DLQ_TOPIC: t.dlq,
-    CLIPSTREAM_QUERIES_TOPIC: t.queries,
-    CLIPSTREAM_STREAMS_TOPIC: t.streams,
-    CLIPSTREAM_ALERTS_TOPIC: t.alerts,
+    ...liveTopicEnv(t),
     CLIPSTREAM_GROUP: group,
     CLIPSTREAM_TOPIC_PARTITIONS: String(PARTITIONS),
     CLIPSTREAM_HTTP_PORT: '0',

@@ -32,13 +32,13 @@ import { STREAM_SCHEMA } from '../../../src/live/index.js';
 import type { Alert, WindowDocument } from '../../../src/live/index.js';
 import { BIN, clipstream } from '../../helpers/cli.js';
 import {
-  brokers,
   createTopics,
   deleteTopics,
   follow,
   kafka,
+  liveTopicEnv,
+  liveTopics,
   uniqueGroup,
-  uniqueTopic,
 } from '../../helpers/kafka.js';
 import type { Seen } from '../../helpers/kafka.js';
 import { freePort, startRtspServer } from '../../helpers/live-servers.js';
@@ -85,14 +85,7 @@ describe(
   'streams in one worker: standing queries, CLIPSTREAM_MAX_STREAMS, metrics',
   { timeout: 300_000 },
   () => {
-    const t = {
-      input: uniqueTopic('wstreams-in'),
-      output: uniqueTopic('wstreams-out'),
-      dlq: uniqueTopic('wstreams-dlq'),
-      queries: uniqueTopic('wstreams-q'),
-      streams: uniqueTopic('wstreams-streams'),
-      alerts: uniqueTopic('wstreams-alerts'),
-    };
+    const t = liveTopics('wstreams');
     let dir: string;
     let rtsp: RtspServer;
     let port: number;
@@ -145,13 +138,7 @@ describe(
 
     it('standing queries reach running streams; two slots for three streams; per-stream metrics; ready with a bad source', async () => {
       const env = {
-        CLIPSTREAM_BROKERS: brokers().join(','),
-        CLIPSTREAM_INPUT_TOPIC: t.input,
-        CLIPSTREAM_OUTPUT_TOPIC: t.output,
-        CLIPSTREAM_DLQ_TOPIC: t.dlq,
-        CLIPSTREAM_QUERIES_TOPIC: t.queries,
-        CLIPSTREAM_STREAMS_TOPIC: t.streams,
-        CLIPSTREAM_ALERTS_TOPIC: t.alerts,
+        ...liveTopicEnv(t),
         CLIPSTREAM_GROUP: uniqueGroup('wstreams'),
         CLIPSTREAM_TOPIC_PARTITIONS: '1',
         CLIPSTREAM_HTTP_PORT: String(port),
