@@ -28,8 +28,9 @@ export interface EndToEndResult {
   /** frames per second of encoder time: the embed rate inside the pipeline, next to decoding */
   encoderFramesPerSec: number;
   /**
-   * Longest the Node.js event loop was blocked, ms. onnxruntime-node runs a batch synchronously
-   * on the main thread, so this is about one batch's run time: while it lasts, nothing reads
+   * Longest the Node.js event loop was blocked, ms. The encoder runs in its lanes' processes, so
+   * what is left is the main process's own work: a spawn of ffprobe or ffmpeg (a fork, which
+   * costs more the larger the process), JSON, garbage collection. While it lasts, nothing reads
    * ffmpeg's output and decoding waits.
    */
   eventLoopMaxStallMs: number;

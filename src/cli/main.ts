@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatError } from '../errors.js';
 import { COMMANDS, synopsis } from './flags.js';
-import { argvFromPipe, needsRelaunch, relaunch } from './relaunch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -36,18 +35,7 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   stream: async () => (await import('./stream.js')).streamCommand,
 };
 
-export async function main(cliArgv: string[]): Promise<number> {
-  let argv = cliArgv;
-  try {
-    const piped = argvFromPipe();
-    if (piped) argv = piped;
-    // A long command line crashes ONNX Runtime's start-up (see relaunch.ts): run it in a child
-    // process that gets its arguments through a pipe.
-    else if (needsRelaunch() && process.argv[1]) return await relaunch(process.argv[1], argv);
-  } catch (err) {
-    process.stderr.write(`clipstream: ${formatError(err)}\n`);
-    return 1;
-  }
+export async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
   try {
     if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {

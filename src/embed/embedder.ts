@@ -119,6 +119,11 @@ export class Embedder {
     return this.sessions.lanes;
   }
 
+  /** process id of each lane's inference process (sessions.ts; diagnostics) */
+  get laneProcessIds(): readonly (number | undefined)[] {
+    return this.sessions.processIds;
+  }
+
   /** image batches run so far on each lane */
   get runsPerLane(): readonly number[] {
     return this.sessions.runsPerLane;

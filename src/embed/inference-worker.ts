@@ -1,17 +1,20 @@
 /**
- * The inference worker thread: owns the ONNX Runtime sessions and runs every batch, so the main
- * thread's event loop keeps serving ffmpeg pipes, Kafka and HTTP while the encoder computes.
- * Protocol (structured clone; buffers are transferred, not copied): see sessions.ts.
+ * An inference process (one encoder lane, started by sessions.ts): owns the ONNX Runtime sessions
+ * and runs every batch, so the main process's event loop keeps serving ffmpeg pipes, Kafka and
+ * HTTP while the encoder computes. Protocol (the IPC channel's structured clone): protocol.ts.
+ *
+ * It lives as long as its channel: when the main process disconnects (release, close) or dies,
+ * this process exits. Terminal signals do not reach it (its own process group); the main process
+ * decides when the lane ends.
  */
-import { parentPort } from 'node:worker_threads';
 import { ClipstreamError, toClipstreamError } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import { openSessions, releaseSessions, runImage, runText } from './ort-sessions.js';
 import type { OpenSessions } from './ort-sessions.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('inference-worker must run as a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('inference-worker must run as a child process with an IPC channel (sessions.ts)');
 
 let sessions: OpenSessions | undefined;
 let manifest: Manifest | undefined;
@@ -23,8 +26,10 @@ let manifest: Manifest | undefined;
  */
 const inFlight = new Set<Promise<void>>();
 
-function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(msg, transfer);
+/** Sends `msg`; resolves once it is written (a reply after the main process has gone is dropped). */
+function reply(msg: WorkerReply): Promise<void> {
+  if (!process.connected) return Promise.resolve();
+  return new Promise((resolve) => send!(msg, undefined, undefined, () => resolve()));
 }
 
 function failure(id: number, err: unknown): WorkerReply {
@@ -32,7 +37,10 @@ function failure(id: number, err: unknown): WorkerReply {
   return { type: 'error', id, error: { code: e.code, message: e.message } };
 }
 
-port.on('message', (msg: WorkerRequest) => {
+// The main process is gone or done with this lane: nothing more will come.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'release') {
     void release(msg.id);
     return;
@@ -50,11 +58,11 @@ async function release(id: number): Promise<void> {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     if (sessions) await releaseSessions(sessions);
     sessions = undefined;
-    reply({ type: 'released', id });
+    await reply({ type: 'released', id });
   } catch (err) {
-    reply(failure(id, err));
+    await reply(failure(id, err));
   } finally {
-    port!.close();
+    if (process.connected) process.disconnect();
   }
 }
 
@@ -64,7 +72,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
       case 'init': {
         manifest = msg.manifest;
         sessions = await openSessions(msg.manifest, msg.files, msg.runtime);
-        reply({
+        await reply({
           type: 'ready',
           id: msg.id,
           provider: sessions.provider,
@@ -74,32 +82,27 @@ async function handle(msg: WorkerRequest): Promise<void> {
       }
       case 'image': {
         if (releasing)
-          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference worker is releasing its sessions');
+          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference process is releasing its sessions');
         if (!sessions || !manifest)
-          throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker not initialised');
+          throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference process not initialised');
         const embeds = await runImage(sessions, manifest, msg.pixels, msg.n);
-        const copy = embeds.slice(); // own buffer, transferable
-        reply({ type: 'image', id: msg.id, embeds: copy }, [copy.buffer as ArrayBuffer]);
+        // Its own buffer: the serialiser copies a view's whole ArrayBuffer.
+        await reply({ type: 'image', id: msg.id, embeds: embeds.slice() });
         return;
       }
       case 'text': {
         if (releasing)
-          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference worker is releasing its sessions');
+          throw new ClipstreamError('CLIPSTREAM_ABORTED', 'the inference process is releasing its sessions');
         if (!sessions || !manifest)
-          throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference worker not initialised');
+          throw new ClipstreamError('CLIPSTREAM_INTERNAL', 'inference process not initialised');
         const out = await runText(sessions, manifest, msg.ids, msg.mask, msg.n);
-        const sentence = out.sentence.slice();
-        const tokens = out.tokens.slice();
-        reply({ type: 'text', id: msg.id, sentence, tokens }, [
-          sentence.buffer as ArrayBuffer,
-          tokens.buffer as ArrayBuffer,
-        ]);
+        await reply({ type: 'text', id: msg.id, sentence: out.sentence.slice(), tokens: out.tokens.slice() });
         return;
       }
       case 'release':
         return; // handled by release(), after the requests under way
     }
   } catch (err) {
-    reply(failure(msg.id, err));
+    await reply(failure(msg.id, err));
   }
 }

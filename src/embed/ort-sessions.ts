@@ -1,8 +1,8 @@
 /**
  * ONNX Runtime sessions of one model pack: opened on the requested execution provider (CUDA
  * falls back to CPU under `auto`), checked against the contract, and run. This code runs inside
- * the inference worker thread (inference-worker.ts): onnxruntime-node's `run()` computes on the
- * calling thread, so on the main thread it would stall the event loop (ffmpeg pipes, Kafka
+ * a lane's inference process (inference-worker.ts): onnxruntime-node's `run()` computes on the
+ * calling thread, so in the main process it would stall the event loop (ffmpeg pipes, Kafka
  * heartbeats, health probes) for the length of every batch.
  */
 import { existsSync } from 'node:fs';

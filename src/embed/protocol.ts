@@ -1,4 +1,4 @@
-/** Messages between the main thread (sessions.ts) and the inference worker (inference-worker.ts). */
+/** Messages between the main process (sessions.ts) and an inference process (inference-worker.ts), over its IPC channel. */
 import type { ErrorCode } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import type { Provider, RuntimeOptions } from './runtime-options.js';

@@ -1,6 +1,6 @@
 /**
- * Execution settings of the encoders. Kept apart from ort-sessions.ts so the main thread can
- * name them without loading ONNX Runtime, which only the inference worker needs.
+ * Execution settings of the encoders. Kept apart from ort-sessions.ts so the main process can
+ * name them without loading ONNX Runtime, which only the lanes' inference processes need.
  */
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cuda' | 'cpu';
@@ -14,8 +14,8 @@ export interface RuntimeOptions {
    */
   readonly intraOpThreads: number;
   /**
-   * Image-encoder lanes on the CPU: sessions of the image encoder, each in its own worker
-   * thread, running one batch each at a time. 0 or absent = the CPU budget's (src/budget.ts:
+   * Image-encoder lanes on the CPU: sessions of the image encoder, each in its own inference
+   * process, running one batch each at a time. 0 or absent = the CPU budget's (src/budget.ts:
    * two on two or more cores). On CUDA there is always one. Default 0.
    */
   readonly lanes?: number;
