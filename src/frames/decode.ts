@@ -16,7 +16,7 @@ import { PassThrough } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { ClipstreamError } from '../errors.js';
 import { binaries } from './binaries.js';
-import { type DecodePlan, buildDecodePlan } from './graph.js';
+import { type DecodePlan, type PlanSettings, buildDecodePlan } from './graph.js';
 import {
   type DecodeOptions,
   type DecodeSettings,
@@ -45,10 +45,12 @@ const REPORT = /^\[(Parsed_showinfo_\d+) @ 0x[0-9a-f]+\] \[info\] n:\s*(\d+) pts
  * CLIPSTREAM_DECODE_FAILED (with ffmpeg's last error line), CLIPSTREAM_DECODE_TIMEOUT,
  * CLIPSTREAM_NO_FRAMES, CLIPSTREAM_ABORTED.
  *
- * `probed` may be the probe still under way: where the ffmpeg command needs nothing from it
- * (startsBeforeProbe), ffmpeg starts at once and its frames are held until the probe has
- * answered and the limits are checked; otherwise the probe is awaited first. A failed probe's
- * error is the call's error.
+ * `probed` may be the probe still under way. ffmpeg then starts at once with the command the
+ * most common source would get (earlyPlan); once the probe answers, the limits are checked and
+ * the decode is chosen as always. When the chosen command is the one already running, its
+ * frames are used; otherwise that ffmpeg is stopped and the chosen one started. A failed probe's
+ * error is the call's error. Each ffmpeg or ffprobe start costs about 50 ms, so this takes the
+ * first frame from after probe + start to about the longer of the two.
  */
 export async function* decodeFrames(
   src: ResolvedSource,
@@ -56,40 +58,35 @@ export async function* decodeFrames(
   opts: DecodeOptions,
 ): AsyncGenerator<Frame, void, undefined> {
   if (!(probed instanceof Promise)) {
-    yield* decodeProbed(src, probed, opts);
+    yield* runPlanned(src, await planProbed(src, probed, opts), opts);
     return;
   }
   const settings = parseDecodeSettings(opts);
   const limits = parseLimits(opts.limits);
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
   const bins = await binaries();
-  const early = await startsBeforeProbe(src, settings.sampling, opts, bins.ffmpeg);
+  const early = await earlyPlan(src, settings, opts, limits, bins.ffmpeg);
   if (!early) {
-    yield* decodeProbed(src, await probed, opts);
+    yield* runPlanned(src, await planProbed(src, await probed, opts), opts);
     return;
   }
-  const threads = decoderThreads(opts);
-  // The first video stream that is not a cover picture, as the probe picks it; square pixels,
-  // as nearly every source has (checked below).
-  const plan = buildDecodePlan(
-    src,
-    { streamIndex: undefined, sampleAspectRatio: 1, startTimeSec: 0 },
-    { ...settings, decode: 'keyframes', threads },
-    limits,
-  );
-  const run = new DecodeRun(src, plan, limits, opts.signal, 0);
+  const run = new DecodeRun(src, early, limits, opts.signal, 0);
+  let planned: Planned;
   try {
-    const info = await probed;
-    checkLimits(info, limits);
-    if (info.sampleAspectRatio !== 1) {
-      await run.close();
-      yield* decodeProbed(src, info, opts);
-      return;
-    }
-    const line = fallbackLine(early, opts.hwaccel ?? 'auto');
-    if (line) opts.onNotice?.(line);
-    opts.onDecodeChoice?.({ mode: 'keyframes', reason: 'keyframe sampling' });
-    run.setStartTime(info.startTimeSec);
+    planned = await planProbed(src, await probed, opts);
+  } catch (err) {
+    await run.close();
+    throw err;
+  }
+  // The command the probe asks for, on the first video stream as the early one names it.
+  if (planned.kind !== 'run' || planned.hw.use !== 'cpu' || !samePlan(planned.assumedStream, early)) {
+    await run.close();
+    yield* runPlanned(src, planned, opts);
+    return;
+  }
+  try {
+    announce(planned, opts, true);
+    run.setStartTime(planned.info.startTimeSec);
     yield* run.frames();
   } finally {
     await run.close();
@@ -97,23 +94,51 @@ export async function* decodeFrames(
 }
 
 /**
- * Whether ffmpeg can start before the probe answers (decodeFrames), with the CPU decode choice
- * if so: keyframe sampling of a recorded source (an RTSP camera would be opened twice) decoded
- * on the CPU. Its command needs nothing from the probe: keyframes only, the first video
- * stream, pts moved to the video's timeline afterwards. When even the most NVDEC-friendly
- * source would decode on the CPU here, every source does.
+ * What a source is taken to be before its probe answers: the first video stream, square pixels,
+ * starting at 0, 30 frames/s H.264. Most sources are; for the others the plan the probe gives
+ * differs and ffmpeg starts again (decodeFrames).
  */
-async function startsBeforeProbe(
+const ASSUMED_INFO = { streamIndex: undefined, sampleAspectRatio: 1, startTimeSec: 0 } as const;
+const ASSUMED_SOURCE = { fps: 30, codec: 'h264' } as const;
+
+/**
+ * The command ffmpeg can start with before the probe answers, or undefined: the decode the
+ * assumed source would get, on the CPU. Keyframe sampling of any recorded source; other
+ * sampling of a local file only, whose keyframe spacing comes with the probe (a remote one
+ * would be read twice at once while its keyframes are probed). Never RTSP (a camera would be
+ * opened twice), never a seek per sample, never when this source might decode on the GPU.
+ */
+async function earlyPlan(
   src: ResolvedSource,
-  sampling: DecodeSettings['sampling'],
+  settings: DecodeSettings,
   opts: DecodeOptions,
+  limits: MediaLimits,
   ffmpegBin: string,
-): Promise<HwChoice | undefined> {
+): Promise<DecodePlan | undefined> {
+  const { sampling } = settings;
+  if (src.kind === 'rtsp' || (sampling.strategy !== 'keyframes' && src.kind !== 'file')) return undefined;
   const forced = opts.decode ?? 'auto';
-  if (sampling.strategy !== 'keyframes' || src.kind === 'rtsp') return undefined;
-  if (forced !== 'auto' && forced !== 'keyframes') return undefined;
-  const hw = await hwChoice(opts, ffmpegBin, { codec: 'h264', sampleAspectRatio: 1, sceneSampling: false });
-  return hw.use === 'cpu' ? hw : undefined;
+  const mode =
+    forced !== 'auto'
+      ? forced
+      : chooseDecode({ sampling, ...ASSUMED_SOURCE, durationSec: 0, keyframes: undefined }).mode;
+  if (mode === 'seek') return undefined;
+  const hw = await hwChoice(opts, ffmpegBin, {
+    codec: ASSUMED_SOURCE.codec,
+    sampleAspectRatio: 1,
+    sceneSampling: sampling.strategy === 'scene',
+  });
+  if (hw.use !== 'cpu') return undefined;
+  return buildDecodePlan(
+    src,
+    ASSUMED_INFO,
+    { ...settings, decode: mode, threads: decoderThreads(opts) },
+    limits,
+  );
+}
+
+function samePlan(a: DecodePlan, b: DecodePlan): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Where this decode runs: `hwaccel` off means the CPU, else chooseHwDecode on what ffmpeg offers. */
@@ -132,11 +157,23 @@ function decoderThreads(opts: DecodeOptions): number {
   return opts.threads ?? machineBudget('cpu').decoderThreads;
 }
 
-async function* decodeProbed(
-  src: ResolvedSource,
-  info: ProbeInfo,
-  opts: DecodeOptions,
-): AsyncGenerator<Frame, void, undefined> {
+/** What a probed source decodes with: one seek per sample, or one ffmpeg run of `plan`. */
+type Planned =
+  | { kind: 'seek'; info: ProbeInfo; choice: DecodeChoice; settings: DecodeSettings & { threads: number } }
+  | {
+      kind: 'run';
+      info: ProbeInfo;
+      choice: DecodeChoice;
+      hw: HwChoice;
+      /** settings of the plan (the CPU's; `hw: 'cuda'` is added for NVDEC) */
+      planned: PlanSettings;
+      plan: DecodePlan;
+      /** `plan` with the stream named as `0:V:0`, as a plan made before the probe names it */
+      assumedStream: DecodePlan;
+    };
+
+/** Checks a probed source against the limits and chooses its decode. */
+async function planProbed(src: ResolvedSource, info: ProbeInfo, opts: DecodeOptions): Promise<Planned> {
   const settings = parseDecodeSettings(opts);
   const limits = parseLimits(opts.limits);
   checkLimits(info, limits);
@@ -153,32 +190,57 @@ async function* decodeProbed(
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
   const bins = await binaries();
   const choice = await decodeChoice(src, info, settings.sampling, opts);
-  opts.onDecodeChoice?.(choice);
   const threads = decoderThreads(opts);
-  if (choice.mode === 'seek') {
-    yield* seekFrames(src, info, { ...settings, threads }, limits, opts.signal);
-    return;
-  }
+  if (choice.mode === 'seek') return { kind: 'seek', info, choice, settings: { ...settings, threads } };
   const hw = await hwChoice(opts, bins.ffmpeg, {
     codec: info.codec,
     sampleAspectRatio: info.sampleAspectRatio,
     sceneSampling: settings.sampling.strategy === 'scene',
   });
-  const line = fallbackLine(hw, opts.hwaccel ?? 'auto');
-  if (line) opts.onNotice?.(line);
-  const planned = { ...settings, decode: choice.mode, threads };
+  const planned: PlanSettings = { ...settings, decode: choice.mode, threads };
+  return {
+    kind: 'run',
+    info,
+    choice,
+    hw,
+    planned,
+    plan: buildDecodePlan(src, info, planned, limits),
+    assumedStream: buildDecodePlan(src, { ...info, streamIndex: undefined }, planned, limits),
+  };
+}
+
+/** Tells the caller the decode choice and, once, that decoding is on the CPU. */
+function announce(p: Planned, opts: DecodeOptions, startedBeforeProbe: boolean): void {
+  if (p.kind === 'run') {
+    const line = fallbackLine(p.hw, opts.hwaccel ?? 'auto');
+    if (line) opts.onNotice?.(line);
+  }
+  opts.onDecodeChoice?.(startedBeforeProbe ? { ...p.choice, startedBeforeProbe } : p.choice);
+}
+
+async function* runPlanned(
+  src: ResolvedSource,
+  p: Planned,
+  opts: DecodeOptions,
+): AsyncGenerator<Frame, void, undefined> {
+  const limits = parseLimits(opts.limits);
+  announce(p, opts, false);
+  if (p.kind === 'seek') {
+    yield* seekFrames(src, p.info, p.settings, limits, opts.signal);
+    return;
+  }
   const runPlan = async function* (plan: DecodePlan): AsyncGenerator<Frame, void, undefined> {
-    const run = new DecodeRun(src, plan, limits, opts.signal, info.startTimeSec);
+    const run = new DecodeRun(src, plan, limits, opts.signal, p.info.startTimeSec);
     try {
       yield* run.frames();
     } finally {
       await run.close();
     }
   };
-  if (hw.use === 'cuda') {
+  if (p.hw.use === 'cuda') {
     let yielded = 0;
     try {
-      for await (const f of runPlan(buildDecodePlan(src, info, { ...planned, hw: 'cuda' }, limits))) {
+      for await (const f of runPlan(buildDecodePlan(src, p.info, { ...p.planned, hw: 'cuda' }, limits))) {
         yielded += 1;
         yield f;
       }
@@ -191,7 +253,7 @@ async function* decodeProbed(
       opts.onNotice?.(`GPU decode failed (${err.message}); decoding this video on the CPU`);
     }
   }
-  yield* runPlan(buildDecodePlan(src, info, planned, limits));
+  yield* runPlan(p.plan);
 }
 
 async function decodeChoice(

@@ -107,6 +107,8 @@ export interface DecodeChoice {
   mode: DecodeMode;
   /** one line: why this mode */
   reason: string;
+  /** ffmpeg was started before the probe answered, with the command the probe then confirmed (decode.ts) */
+  startedBeforeProbe?: boolean;
 }
 
 /** GPU decode: `auto` when CUDA is present, `cuda` wherever the source allows, `cpu` never. */
@@ -137,7 +139,7 @@ export interface DecodeOptions {
   hwaccel?: HwaccelSetting;
   /** One-line notices (the GPU-decode fallback), e.g. a logger's `info`. */
   onNotice?: (line: string) => void;
-  /** Told which decode mode was chosen and why, before ffmpeg starts. */
+  /** Told which decode mode was chosen and why, before the first frame. */
   onDecodeChoice?: (choice: DecodeChoice) => void;
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isClipstreamError } from '../../../src/errors.js';
 import {
+  type DecodeChoice,
   type DecodeOptions,
   type Frame,
   type ProbeInfo,
@@ -259,24 +260,59 @@ describe('resize', () => {
   });
 });
 
-describe('keyframes: ffmpeg starts while the probe is under way', () => {
-  async function both(path: string, opts: DecodeOptions): Promise<{ awaited: Frame[]; early: Frame[] }> {
+describe('ffmpeg starts while the probe is under way', () => {
+  async function both(
+    path: string,
+    opts: DecodeOptions,
+  ): Promise<{ awaited: Frame[]; early: Frame[]; choice: DecodeChoice | undefined }> {
     const awaited = await collect(path, opts);
     const src = await resolveSource(path, policy);
     const early: Frame[] = [];
-    for await (const f of decodeFrames(src, probe(src), opts)) early.push(f);
-    return { awaited, early };
+    let choice: DecodeChoice | undefined;
+    for await (const f of decodeFrames(src, probe(src, { keyframes: true }), {
+      ...opts,
+      onDecodeChoice: (c) => (choice = c),
+    }))
+      early.push(f);
+    assert.deepEqual(await ffmpegPids(path), [], 'no ffmpeg is left');
+    return { awaited, early, choice };
   }
 
-  it('gives the frames, times and pixels of a decode after the probe (container start time of 5 s)', async () => {
-    const { awaited, early } = await both(clip.offsetGop!, { ...small, sampling: { strategy: 'keyframes' } });
-    assert.equal(awaited.length, 5);
-    assert.ok((awaited[0]?.timeSec ?? -1) < 0.5, 'times count from the container start');
+  function same(early: Frame[], awaited: Frame[]): void {
     assert.deepEqual(
       early.map((f) => [f.index, f.timeSec]),
       awaited.map((f) => [f.index, f.timeSec]),
     );
     early.forEach((f, i) => assert.deepEqual(f.data, awaited[i]?.data, `frame ${i}`));
+  }
+
+  it('keyframes: the frames, times and pixels of a decode after the probe (container start time of 5 s)', async () => {
+    const { awaited, early, choice } = await both(clip.offsetGop!, {
+      ...small,
+      sampling: { strategy: 'keyframes' },
+    });
+    assert.equal(awaited.length, 5);
+    assert.ok((awaited[0]?.timeSec ?? -1) < 0.5, 'times count from the container start');
+    same(early, awaited);
+    assert.equal(choice?.startedBeforeProbe, true, 'the keyframe command needs nothing from the probe');
+  });
+
+  it('fps sampling of a 30 fps H.264 file: the command started early is kept, frames as after the probe', async () => {
+    // Keyframes every 0.5 s do not serve 3 frames/s: B-frames skipped, as assumed before the probe.
+    const opts = { ...small, sampling: { strategy: 'fps' as const, fps: 3 } };
+    const { awaited, early, choice } = await both(clip.cfr!, opts);
+    assert.equal(awaited.length, 12);
+    same(early, awaited);
+    assert.equal(choice?.mode, 'bidir');
+    assert.equal(choice?.startedBeforeProbe, true);
+  });
+
+  it('fps sampling of a file that starts at 5 s: ffmpeg starts again with the command the probe gives', async () => {
+    const opts = { ...small, sampling: { strategy: 'fps' as const, fps: 2 } };
+    const { awaited, early, choice } = await both(clip.offset!, opts);
+    assert.ok(awaited.length >= 4);
+    same(early, awaited);
+    assert.equal(choice?.startedBeforeProbe, undefined);
   });
 
   it('a source with non-square pixels is decoded again with the square-pixel chain', async () => {
@@ -286,11 +322,12 @@ describe('keyframes: ffmpeg starts while the probe is under way', () => {
       resize: 'letterbox' as const,
       sampling: { strategy: 'keyframes' as const },
     };
-    const { awaited, early } = await both(clip.anamorphic!, opts);
+    const { awaited, early, choice } = await both(clip.anamorphic!, opts);
     assert.equal(early.length, awaited.length);
     early.forEach((f, i) => assert.deepEqual(f.data, awaited[i]?.data, `frame ${i}`));
     // 64x24 picture, padded by 20 rows: what the square-pixel chain gives (not 64x48).
     assert.ok(rowIsBlack(early[0]!, 64, 18) && !rowIsBlack(early[0]!, 64, 22));
+    assert.equal(choice?.startedBeforeProbe, undefined);
   });
 
   it("a failed probe is the call's error, and ffmpeg is stopped", async () => {
