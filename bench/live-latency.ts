@@ -6,8 +6,8 @@
  * - window latency: a window document's arrival minus the time its last second was served
  *   (the server's play time of the connection + window.endSec);
  * - alert latency: an alert's arrival minus the time the moment's first frame was served;
- * - RSS every 10 s (the soak: run with --minutes 30; flat within 10 % after the first minute is
- *   the goal);
+ * - RSS every 10 s, of this process and its encoder lanes together (the soak: run with
+ *   --minutes 30; flat within 10 % after the first minute is the goal);
  * - the floor, first (`--floor-sec`, default 60; 0 skips it): what ffmpeg alone pays, the simple
  *   alternative every consumer of the stream has under it. A plain `ffmpeg -rtsp_transport tcp
  *   -i URL` into rgb24 at 224x224 (every frame, no sampling), on its own connection; a frame's
@@ -20,12 +20,14 @@
  * server's). Not part of the test suite.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderVideo } from '../eval/shapes/render.js';
 import { objectName, randomVideoSpec } from '../eval/shapes/world.js';
 import { openRuntime } from '../src/cli/runtime.js';
+import type { Embedder } from '../src/embed/index.js';
 import { DEFAULT_MATCH_OPTIONS } from '../src/match/index.js';
 import { runStream } from '../src/live/index.js';
 import { createLogger } from '../src/log.js';
@@ -37,6 +39,21 @@ function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/** RSS of this process and of its encoder lanes (child processes that hold the model), MiB (Linux /proc). */
+function rssMb(embedder: Embedder): number {
+  let kb = 0;
+  for (const pid of embedder.laneProcessIds) {
+    if (pid === undefined) continue;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    } catch {
+      // a lane between a crash and its restart
+    }
+  }
+  return process.memoryUsage().rss / 2 ** 20 + kb / 1024;
 }
 
 async function main(): Promise<void> {
@@ -75,7 +92,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const playOf = (startMs: number) => Math.max(...rtsp.plays.filter((p) => p <= startMs));
     const sampler = setInterval(
-      () => rss.push({ sec: Math.round((Date.now() - t0) / 1000), mb: process.memoryUsage().rss / 2 ** 20 }),
+      () => rss.push({ sec: Math.round((Date.now() - t0) / 1000), mb: rssMb(embedder) }),
       10_000,
     );
     const abort = new AbortController();
