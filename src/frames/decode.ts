@@ -57,29 +57,37 @@ export async function* decodeFrames(
   probed: ProbeInfo | Promise<ProbeInfo>,
   opts: DecodeOptions,
 ): AsyncGenerator<Frame, void, undefined> {
-  if (!(probed instanceof Promise)) {
-    yield* runPlanned(src, await planProbed(src, probed, opts), opts);
-    return;
-  }
   const settings = parseDecodeSettings(opts);
   const limits = parseLimits(opts.limits);
+  const plan = (info: ProbeInfo): Promise<Planned> => planProbed(src, info, opts, settings, limits);
+  if (!(probed instanceof Promise)) {
+    yield* runPlanned(src, await plan(probed), opts);
+    return;
+  }
   if (opts.signal?.aborted) throw new ClipstreamError('CLIPSTREAM_ABORTED', 'decode aborted');
   const bins = await binaries();
   const early = await earlyPlan(src, settings, opts, limits, bins.ffmpeg);
   if (!early) {
-    yield* runPlanned(src, await planProbed(src, await probed, opts), opts);
+    yield* runPlanned(src, await plan(await probed), opts);
     return;
   }
   const run = new DecodeRun(src, early, limits, opts.signal, 0);
   let planned: Planned;
   try {
-    planned = await planProbed(src, await probed, opts);
+    planned = await plan(await probed);
   } catch (err) {
     await run.close();
     throw err;
   }
-  // The command the probe asks for, on the first video stream as the early one names it.
-  if (planned.kind !== 'run' || planned.hw.use !== 'cpu' || !samePlan(planned.assumedStream, early)) {
+  // The command the probe asks for, with the stream named as the early one names it (`0:V:0`).
+  if (
+    planned.kind !== 'run' ||
+    planned.hw.use !== 'cpu' ||
+    !samePlan(
+      buildDecodePlan(src, { ...planned.info, streamIndex: undefined }, planned.planned, limits),
+      early,
+    )
+  ) {
     await run.close();
     yield* runPlanned(src, planned, opts);
     return;
@@ -158,24 +166,25 @@ function decoderThreads(opts: DecodeOptions): number {
 }
 
 /** What a probed source decodes with: one seek per sample, or one ffmpeg run of `plan`. */
-type Planned =
-  | { kind: 'seek'; info: ProbeInfo; choice: DecodeChoice; settings: DecodeSettings & { threads: number } }
+type Planned = { info: ProbeInfo; choice: DecodeChoice; limits: MediaLimits } & (
+  | { kind: 'seek'; settings: DecodeSettings & { threads: number } }
   | {
       kind: 'run';
-      info: ProbeInfo;
-      choice: DecodeChoice;
       hw: HwChoice;
       /** settings of the plan (the CPU's; `hw: 'cuda'` is added for NVDEC) */
       planned: PlanSettings;
       plan: DecodePlan;
-      /** `plan` with the stream named as `0:V:0`, as a plan made before the probe names it */
-      assumedStream: DecodePlan;
-    };
+    }
+);
 
 /** Checks a probed source against the limits and chooses its decode. */
-async function planProbed(src: ResolvedSource, info: ProbeInfo, opts: DecodeOptions): Promise<Planned> {
-  const settings = parseDecodeSettings(opts);
-  const limits = parseLimits(opts.limits);
+async function planProbed(
+  src: ResolvedSource,
+  info: ProbeInfo,
+  opts: DecodeOptions,
+  settings: DecodeSettings,
+  limits: MediaLimits,
+): Promise<Planned> {
   checkLimits(info, limits);
   const { sampling } = settings;
   if (sampling.strategy === 'fps' && info.durationSec > 0) {
@@ -191,7 +200,8 @@ async function planProbed(src: ResolvedSource, info: ProbeInfo, opts: DecodeOpti
   const bins = await binaries();
   const choice = await decodeChoice(src, info, settings.sampling, opts);
   const threads = decoderThreads(opts);
-  if (choice.mode === 'seek') return { kind: 'seek', info, choice, settings: { ...settings, threads } };
+  if (choice.mode === 'seek')
+    return { kind: 'seek', info, choice, limits, settings: { ...settings, threads } };
   const hw = await hwChoice(opts, bins.ffmpeg, {
     codec: info.codec,
     sampleAspectRatio: info.sampleAspectRatio,
@@ -202,10 +212,10 @@ async function planProbed(src: ResolvedSource, info: ProbeInfo, opts: DecodeOpti
     kind: 'run',
     info,
     choice,
+    limits,
     hw,
     planned,
     plan: buildDecodePlan(src, info, planned, limits),
-    assumedStream: buildDecodePlan(src, { ...info, streamIndex: undefined }, planned, limits),
   };
 }
 
@@ -223,7 +233,7 @@ async function* runPlanned(
   p: Planned,
   opts: DecodeOptions,
 ): AsyncGenerator<Frame, void, undefined> {
-  const limits = parseLimits(opts.limits);
+  const { limits } = p;
   announce(p, opts, false);
   if (p.kind === 'seek') {
     yield* seekFrames(src, p.info, p.settings, limits, opts.signal);
