@@ -20,6 +20,7 @@ import { ClipstreamError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { BUNDLED_PACK } from '../../helpers/cli.js';
 import { sleep } from '../../helpers/media.js';
+import { cosine } from '../../helpers/vectors.js';
 
 const HOST = fileURLToPath(new URL('../../helpers/lane-host.js', import.meta.url));
 
@@ -45,12 +46,6 @@ async function allGone(pids: readonly number[], ms: number): Promise<boolean> {
     if (Date.now() > until) return false;
     await sleep(50);
   }
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
-  return s;
 }
 
 describe('encoder lanes run in child processes', () => {

@@ -10,6 +10,7 @@ import { Embedder, loadModelPack } from '../../../src/embed/index.js';
 import type { ModelPack } from '../../../src/embed/index.js';
 import { silentLogger } from '../../../src/log.js';
 import { BUNDLED_PACK } from '../../helpers/cli.js';
+import { cosine } from '../../helpers/vectors.js';
 
 function open(pack: ModelPack, lanes: number, maxBatch: number): Promise<Embedder> {
   return Embedder.open(
@@ -20,12 +21,6 @@ function open(pack: ModelPack, lanes: number, maxBatch: number): Promise<Embedde
     },
     silentLogger,
   );
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
-  return s;
 }
 
 describe('encoder lanes', () => {

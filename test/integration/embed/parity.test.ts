@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Embedder, loadModelPack } from '../../../src/embed/index.js';
 import { TextTokenizer } from '../../../src/embed/tokenizer.js';
 import { silentLogger } from '../../../src/log.js';
+import { cosine } from '../../helpers/vectors.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const parityDir = join(root, 'test', 'fixtures', 'parity');
@@ -29,18 +30,6 @@ function packDir(name: string): string {
     if (existsSync(join(d, 'model.json'))) return d;
   }
   throw new Error(`no pack named ${name} in models/ or test/fixtures/packs/`);
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 const names = existsSync(parityDir)
