@@ -6,8 +6,9 @@
  * Why processes and not worker threads: the weights then live outside the main process, which
  * stays small. Every ffprobe and ffmpeg start is a fork() of the main process, and fork copies
  * the page tables of all its memory: holding a ViT-B/32 in two lanes (about 1 GB) made each
- * spawn block the event loop for about 50 ms, three times per video before its first frame
- * (docs/performance.md, "Spawning from a small process"). It also keeps ONNX Runtime away from
+ * spawn block the event loop for about 16 ms instead of 1, three times per video before its
+ * first frame, and the cost grows with the memory (docs/performance.md, "Lanes in their own
+ * processes"). It also keeps ONNX Runtime away from
  * the main process's command line (docs/security.md). Messages use the IPC channel's structured
  * clone (`serialization: 'advanced'`): frames and embeddings are copied once each way.
  */
